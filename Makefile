@@ -1,0 +1,74 @@
+# The warehouse's entry points. `make run` and `make test` do their own set-up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LOCAL := .local
+STAMPS := $(LOCAL)/stamps
+MVN := mvn -q -B -s jars/settings.xml
+# pytest-xdist is not used: the integration tests share one local stack sized for 2 cores.
+PYTEST_ARGS ?=
+
+.PHONY: help setup up down status run test bench lint docs clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/kafka-jars $(STAMPS)/spark-jars $(LOCAL)/bin/ferretdb  ## venv, packages, jars, binaries (fast when nothing changed)
+
+$(STAMPS)/system: scripts/install-system.sh
+	@mkdir -p $(STAMPS)
+	bash scripts/install-system.sh
+	@touch $@
+
+$(STAMPS)/venv: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+$(STAMPS)/kafka-jars: jars/kafka/pom.xml jars/settings.xml
+	@mkdir -p $(STAMPS)
+	rm -rf $(LOCAL)/jars/kafka
+	$(MVN) -f jars/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(LOCAL)/jars/kafka
+	@touch $@
+
+$(STAMPS)/spark-jars: jars/spark/pom.xml jars/settings.xml
+	@mkdir -p $(STAMPS)
+	rm -rf $(LOCAL)/jars/spark
+	$(MVN) -f jars/spark/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(LOCAL)/jars/spark
+	@touch $@
+
+$(LOCAL)/bin/ferretdb: tools/ferretdb/go.mod tools/ferretdb/go.sum scripts/build-ferretdb.sh $(STAMPS)/system
+	bash scripts/build-ferretdb.sh $@
+
+up: setup  ## start PostgreSQL, Kafka and the MongoDB-wire server
+	$(BIN)/moviepipe services up
+
+down:  ## stop what `up` started
+	@if [ -x $(BIN)/moviepipe ]; then $(BIN)/moviepipe services down; fi
+
+status:  ## print each service with its address and health
+	$(BIN)/moviepipe services status
+
+run: setup  ## every step in order on the sample data
+	$(BIN)/moviepipe run
+
+test: setup  ## the whole test suite against real local servers
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup  ## benchmarks; each prints its figures
+	$(BIN)/python -m bench
+
+lint: setup  ## ruff (and sqlfluff once models exist)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+docs: setup  ## documentation sites
+	$(BIN)/moviepipe docs
+
+clean: down  ## remove .local (data, logs, jars, binaries) and the venv
+	rm -rf $(LOCAL) $(VENV)

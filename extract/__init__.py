@@ -1,0 +1,1 @@
+"""Extractors: thin, restartable loaders from the sources into the bronze layer (raw)."""

@@ -1,0 +1,1 @@
+"""MongoDB backup-collection extractor."""

@@ -1,0 +1,180 @@
+"""Settings: the one place that reads the environment.
+
+Everything else receives a :class:`Settings` (or parts of it) as an argument.
+
+Sources, highest priority first:
+
+1. process environment variables (``PGHOST``, ``KAFKA_BOOTSTRAP_SERVERS``, ...);
+2. ``.env`` in the project directory (git-ignored; copy ``.env.example``);
+3. ``.local/secrets.env``, written by ``moviepipe services up`` with generated
+   passwords for the local cluster's roles, so no password lives in git;
+4. the defaults below.
+
+Tunables that are not secrets (topic layout, heap sizes, batch sizes, rate
+limits) live in the YAML file named by ``MOVIEPIPE_CONFIG``
+(default ``config/moviepipe.yaml``) and are exposed as ``settings.tunables``.
+
+Usage::
+
+    from moviepipe.config import load_settings
+    settings = load_settings()
+    settings.pg_dsn("loader")
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+Role = Literal["admin", "loader", "transformer", "reader"]
+ROLES: tuple[Role, ...] = ("admin", "loader", "transformer", "reader")
+# Variables whose values are secrets: never logged, never written to git.
+SECRET_ENV_VARS = (
+    "PGPASSWORD",
+    "MOVIEPIPE_LOADER_PASSWORD",
+    "MOVIEPIPE_TRANSFORMER_PASSWORD",
+    "MOVIEPIPE_READER_PASSWORD",
+    "TMDB_API_KEY",
+    "TMDB_READ_ACCESS_TOKEN",
+)
+
+
+def _home_dir() -> Path:
+    return Path(os.environ.get("MOVIEPIPE_HOME", PROJECT_DIR / ".local")).resolve()
+
+
+class Settings(BaseSettings):
+    """Environment-driven settings; field names map to upper-case variables."""
+
+    model_config = SettingsConfigDict(
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    moviepipe_home: Path = Field(default_factory=_home_dir)
+    moviepipe_config: Path = PROJECT_DIR / "config" / "moviepipe.yaml"
+
+    # libpq's own variables; PGUSER is the owner/admin role of the database.
+    pghost: str = "127.0.0.1"
+    pgport: int = 55432
+    pguser: str = "moviepipe"
+    pgpassword: SecretStr | None = None
+    pgdatabase: str = "moviepipe"
+
+    # Least-privilege roles (see moviepipe/sql/roles.sql).
+    moviepipe_loader_user: str = "moviepipe_loader"
+    moviepipe_loader_password: SecretStr | None = None
+    moviepipe_transformer_user: str = "moviepipe_transformer"
+    moviepipe_transformer_password: SecretStr | None = None
+    moviepipe_reader_user: str = "moviepipe_reader"
+    moviepipe_reader_password: SecretStr | None = None
+
+    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    # Prefixes every topic name; tests use it to get topics of their own.
+    moviepipe_topic_prefix: str = ""
+
+    mongo_uri: str = "mongodb://127.0.0.1:57017/"
+
+    tmdb_api_key: SecretStr | None = None
+    tmdb_read_access_token: SecretStr | None = None
+    tmdb_base_url: str = "https://api.themoviedb.org/3"
+
+    spark_master: str = "local[2]"
+
+    # ---- derived -------------------------------------------------------
+    @property
+    def project_dir(self) -> Path:
+        return PROJECT_DIR
+
+    @property
+    def home(self) -> Path:
+        return self.moviepipe_home
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "log"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.home / "secrets.env"
+
+    @cached_property
+    def tunables(self) -> dict[str, Any]:
+        with open(self.moviepipe_config, encoding="utf-8") as fh:
+            return yaml.safe_load(fh) or {}
+
+    def tunable(self, dotted: str, default: Any = None) -> Any:
+        """``settings.tunable("kafka.partitions")`` with a default when absent."""
+        node: Any = self.tunables
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def topic(self, name: str) -> str:
+        return f"{self.moviepipe_topic_prefix}{name}"
+
+    @property
+    def topics(self) -> list[str]:
+        return [self.topic(t) for t in self.tunable("kafka.topics", [])]
+
+    def role_user(self, role: Role) -> str:
+        if role == "admin":
+            return self.pguser
+        return getattr(self, f"moviepipe_{role}_user")
+
+    def role_password(self, role: Role) -> str | None:
+        field = "pgpassword" if role == "admin" else f"moviepipe_{role}_password"
+        secret: SecretStr | None = getattr(self, field)
+        return secret.get_secret_value() if secret else None
+
+    def pg_conninfo(self, role: Role = "admin", dbname: str | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``psycopg.connect`` as the given role."""
+        info: dict[str, Any] = {
+            "host": self.pghost,
+            "port": self.pgport,
+            "user": self.role_user(role),
+            "dbname": dbname or self.pgdatabase,
+            "application_name": f"moviepipe-{role}",
+        }
+        password = self.role_password(role)
+        if password:
+            info["password"] = password
+        return info
+
+    def pg_jdbc_url(self, dbname: str | None = None) -> str:
+        return f"jdbc:postgresql://{self.pghost}:{self.pgport}/{dbname or self.pgdatabase}"
+
+    def safe_dump(self) -> dict[str, Any]:
+        """Settings with secrets masked, for ``moviepipe config`` and logs."""
+        out = {}
+        for key, value in self.model_dump().items():
+            if isinstance(value, SecretStr) or key.upper() in SECRET_ENV_VARS:
+                out[key] = "***" if value else None
+            else:
+                out[key] = str(value) if isinstance(value, Path) else value
+        return out
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment once; ``overrides`` win (used by tests)."""
+    env_files = (_home_dir() / "secrets.env", PROJECT_DIR / ".env")
+    return Settings(_env_file=env_files, **overrides)

@@ -1,0 +1,113 @@
+"""Local MongoDB-wire server: FerretDB v1 with its SQLite backend.
+
+``make setup`` builds ``.local/bin/ferretdb`` with ``go build`` from the module
+in ``tools/ferretdb`` (versions pinned by its go.sum, fetched from the Go module
+proxy). FerretDB speaks the MongoDB wire protocol, so pymongo talks to it as to
+a MongoDB server; docker-compose uses the official ``mongo`` image instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from moviepipe.config import Settings
+from moviepipe.services.process import (
+    ServiceError,
+    ServiceStatus,
+    managed_pid,
+    port_open,
+    spawn,
+    stop_pid,
+    wait_healthy,
+)
+
+NAME = "mongo"
+
+
+def listen_address(settings: Settings) -> tuple[str, int]:
+    parsed = urlparse(settings.mongo_uri)
+    host = (parsed.hostname or "127.0.0.1").split(",")[0]
+    return host, parsed.port or 27017
+
+
+def _paths(settings: Settings) -> dict[str, Path]:
+    base = settings.home / "ferretdb"
+    return {
+        "binary": settings.home / "bin" / "ferretdb",
+        "data": base / "data",
+        "state": base / "state",
+        "log": settings.log_dir / "ferretdb.log",
+        "pid": settings.run_dir / "ferretdb.pid",
+    }
+
+
+def client(settings: Settings, **kwargs) -> MongoClient:
+    return MongoClient(settings.mongo_uri, serverSelectionTimeoutMS=3000, **kwargs)
+
+
+def healthy(settings: Settings) -> bool:
+    host, port = listen_address(settings)
+    if not port_open(host, port):
+        return False
+    try:
+        with client(settings) as mc:
+            return mc.admin.command("ping").get("ok") == 1
+    except PyMongoError:
+        return False
+
+
+def up(settings: Settings) -> ServiceStatus:
+    paths = _paths(settings)
+    host, port = listen_address(settings)
+    pid = managed_pid(paths["pid"])
+    if pid is None and port_open(host, port):
+        if not healthy(settings):
+            raise ServiceError(NAME, f"{host}:{port} is taken by something that is not MongoDB-wire")
+    elif pid is None:
+        if not paths["binary"].exists():
+            raise ServiceError(NAME, f"{paths['binary']} missing; run `make setup` (builds FerretDB)")
+        paths["data"].mkdir(parents=True, exist_ok=True)
+        paths["state"].mkdir(parents=True, exist_ok=True)
+        cmd = [
+            str(paths["binary"]),
+            "--handler=sqlite",
+            f"--sqlite-url=file:{paths['data']}/",
+            f"--listen-addr={host}:{port}",
+            f"--state-dir={paths['state']}",
+            f"--debug-addr={settings.tunable('mongo.debug_addr', '127.0.0.1:58088')}",
+            "--telemetry=disable",
+            "--log-level=warn",
+        ]
+        proc = spawn(NAME, cmd, log_path=paths["log"], pid_file=paths["pid"])
+        wait_healthy(
+            NAME, lambda: healthy(settings),
+            timeout_s=settings.tunable("mongo.start_timeout_s", 60),
+            proc=proc, log_path=paths["log"],
+        )
+    return status(settings)
+
+
+def down(settings: Settings) -> bool:
+    return stop_pid(NAME, _paths(settings)["pid"], timeout_s=30)
+
+
+def status(settings: Settings) -> ServiceStatus:
+    paths = _paths(settings)
+    pid = managed_pid(paths["pid"])
+    ok = healthy(settings)
+    detail = ""
+    if ok:
+        with client(settings) as mc:
+            info = mc.server_info()
+        detail = f"MongoDB-wire {info.get('version', '?')}"
+        if info.get("ferretdbVersion"):
+            detail += f" (FerretDB {info['ferretdbVersion']})"
+    host, port = listen_address(settings)
+    return ServiceStatus(
+        name=NAME, address=f"{host}:{port}", healthy=ok, managed=pid is not None, pid=pid,
+        detail=detail,
+    )

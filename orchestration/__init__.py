@@ -1,0 +1,1 @@
+"""Orchestration: Airflow DAGs that call the moviepipe CLI."""

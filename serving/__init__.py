@@ -1,0 +1,1 @@
+"""Serving: the REST API and charts over the gold layer."""

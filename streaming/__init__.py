@@ -1,0 +1,1 @@
+"""Streaming: front-end events from Kafka into raw (Spark, with a pandas fallback)."""

@@ -1,0 +1,52 @@
+"""Shared fixtures: the real local stack, started once per test session.
+
+Every integration test gets isolated resources on the shared servers:
+
+* ``pg_settings``: settings pointing at a fresh, bootstrapped database
+  (``mp_test_<random>``), dropped at the end of the session;
+* ``topic_settings``: settings whose topic names carry a unique prefix, with
+  those topics created;
+* ``mongo_db_name``: a unique MongoDB database name, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from moviepipe import db, services
+from moviepipe.config import Settings, load_settings
+from moviepipe.services import kafka, mongo
+
+
+@pytest.fixture(scope="session")
+def stack() -> Settings:
+    """Bring the local services up (idempotent) and return settings with their passwords."""
+    return services.up(load_settings())
+
+
+@pytest.fixture(scope="session")
+def pg_settings(stack: Settings) -> Iterator[Settings]:
+    name = f"mp_test_{uuid.uuid4().hex[:8]}"
+    settings = stack.model_copy(update={"pgdatabase": name})
+    db.bootstrap(settings, name)
+    yield settings
+    db.drop_database(stack, name)
+
+
+@pytest.fixture(scope="session")
+def topic_settings(stack: Settings) -> Settings:
+    prefix = f"test_{uuid.uuid4().hex[:8]}_"
+    settings = stack.model_copy(update={"moviepipe_topic_prefix": prefix})
+    kafka.ensure_topics(settings)
+    return settings
+
+
+@pytest.fixture
+def mongo_db_name(stack: Settings) -> Iterator[str]:
+    name = f"mp_test_{uuid.uuid4().hex[:8]}"
+    yield name
+    with mongo.client(stack) as mc:
+        mc.drop_database(name)
