@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
-setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/kafka-jars $(STAMPS)/spark-jars $(LOCAL)/bin/ferretdb  ## venv, packages, jars, binaries (fast when nothing changed)
+setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/kafka-jars $(STAMPS)/spark-jars $(LOCAL)/bin/ferretdb $(LOCAL)/bin/compose-check  ## venv, packages, jars, binaries (fast when nothing changed)
 
 $(STAMPS)/system: scripts/install-system.sh
 	@mkdir -p $(STAMPS)
@@ -44,6 +44,11 @@ $(STAMPS)/spark-jars: jars/spark/pom.xml jars/settings.xml
 
 $(LOCAL)/bin/ferretdb: tools/ferretdb/go.mod tools/ferretdb/go.sum scripts/build-ferretdb.sh $(STAMPS)/system
 	bash scripts/build-ferretdb.sh $@
+
+# compose-go, the Compose spec's reference loader: validates docker-compose.yml without Docker.
+$(LOCAL)/bin/compose-check: tools/compose-check/go.mod tools/compose-check/go.sum tools/compose-check/main.go
+	@mkdir -p $(LOCAL)/bin
+	cd tools/compose-check && go build -mod=mod -o $(CURDIR)/$@ .
 
 up: setup  ## start PostgreSQL, Kafka and the MongoDB-wire server
 	$(BIN)/moviepipe services up

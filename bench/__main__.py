@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
         start = time.monotonic()
         try:
             importlib.import_module(f"bench.bench_{name}").main()
-        except Exception:  # noqa: BLE001 - report and go on to the next benchmark
+        except Exception:
             traceback.print_exc()
             failed.append(name)
         print(f"=== bench {name} done in {time.monotonic() - start:.1f}s ===", flush=True)

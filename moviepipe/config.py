@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -47,8 +47,14 @@ SECRET_ENV_VARS = (
 )
 
 
+def _project_path(value: str | Path) -> Path:
+    """Relative paths in settings are relative to the project, not the working directory."""
+    path = Path(value).expanduser()
+    return (path if path.is_absolute() else PROJECT_DIR / path).resolve()
+
+
 def _home_dir() -> Path:
-    return Path(os.environ.get("MOVIEPIPE_HOME", PROJECT_DIR / ".local")).resolve()
+    return _project_path(os.environ.get("MOVIEPIPE_HOME", ".local"))
 
 
 class Settings(BaseSettings):
@@ -89,6 +95,11 @@ class Settings(BaseSettings):
     tmdb_base_url: str = "https://api.themoviedb.org/3"
 
     spark_master: str = "local[2]"
+
+    @field_validator("moviepipe_home", "moviepipe_config", mode="before")
+    @classmethod
+    def _anchor_paths(cls, value: str | Path) -> Path:
+        return _project_path(value)
 
     # ---- derived -------------------------------------------------------
     @property

@@ -81,7 +81,9 @@ def _grants(settings: Settings, schemas: list[str], dbname: str) -> list[sql.Com
     db = ident(dbname)
     stmts: list[sql.Composable] = [
         sql.SQL("revoke all on database {} from public").format(db),
-        sql.SQL("grant connect on database {} to {}, {}, {}").format(db, loader, transformer, reader),
+        sql.SQL("grant connect on database {} to {}, {}, {}").format(
+            db, loader, transformer, reader
+        ),
         sql.SQL("grant temporary on database {} to {}, {}").format(db, loader, transformer),
         sql.SQL("revoke create on schema public from public"),
     ]
@@ -93,9 +95,9 @@ def _grants(settings: Settings, schemas: list[str], dbname: str) -> list[sql.Com
         s = ident(schema)
         stmts += [
             sql.SQL("grant usage, create on schema {} to {}").format(s, loader),
-            sql.SQL(
-                "grant select, insert, update, delete on all tables in schema {} to {}"
-            ).format(s, loader),
+            sql.SQL("grant select, insert, update, delete on all tables in schema {} to {}").format(
+                s, loader
+            ),
             sql.SQL("grant usage, select on all sequences in schema {} to {}").format(s, loader),
             sql.SQL("grant usage on schema {} to {}").format(s, transformer),
             sql.SQL("grant select on all tables in schema {} to {}").format(s, transformer),
@@ -163,7 +165,9 @@ def apply_migrations(conn: psycopg.Connection) -> list[str]:
 def bootstrap(settings: Settings, dbname: str | None = None) -> list[str]:
     """Create roles, database, schemas, grants and tables; safe to repeat."""
     dbname = dbname or settings.pgdatabase
-    schemas = list(settings.tunable("postgres.schemas", ["raw", "staging", "silver", "gold", "ops"]))
+    schemas = list(
+        settings.tunable("postgres.schemas", ["raw", "staging", "silver", "gold", "ops"])
+    )
     with connect(settings, "admin", dbname="postgres", autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
         try:
@@ -187,4 +191,6 @@ def bootstrap(settings: Settings, dbname: str | None = None) -> list[str]:
 
 def drop_database(settings: Settings, dbname: str) -> None:
     with connect(settings, "admin", dbname="postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname)))
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname))
+        )

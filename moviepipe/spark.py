@@ -47,7 +47,9 @@ def check_versions(settings: Settings) -> None:
         raise SparkSetupError(f"pyspark {want} but connector {connector}; run `make setup`")
 
 
-def spark_conf(settings: Settings, app_name: str, extra: dict[str, Any] | None = None) -> dict[str, str]:
+def spark_conf(
+    settings: Settings, app_name: str, extra: dict[str, Any] | None = None
+) -> dict[str, str]:
     conf: dict[str, Any] = {
         "spark.app.name": app_name,
         "spark.master": settings.spark_master,
@@ -67,12 +69,17 @@ def spark_conf(settings: Settings, app_name: str, extra: dict[str, Any] | None =
     return {k: str(v) for k, v in conf.items()}
 
 
-def build_spark_session(settings: Settings, app_name: str = "moviepipe", extra: dict[str, Any] | None = None) -> "SparkSession":
+def build_spark_session(
+    settings: Settings, app_name: str = "moviepipe", extra: dict[str, Any] | None = None
+) -> SparkSession:
     from pyspark.sql import SparkSession
 
     check_versions(settings)
     (settings.home / "spark" / "tmp").mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use our venv
+    if settings.spark_master.startswith("local"):
+        # Keep the driver on loopback: the machine's other interfaces may not route.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder
     for key, value in spark_conf(settings, app_name, extra).items():
         builder = builder.config(key, value)

@@ -18,7 +18,15 @@ from moviepipe.config import Settings, load_settings
 from moviepipe.services import kafka, mongo, postgres
 from moviepipe.services.process import ServiceError, ServiceStatus
 
-__all__ = ["SERVICES", "ServiceError", "ServiceStatus", "down", "ensure_local_secrets", "status", "up"]
+__all__ = [
+    "SERVICES",
+    "ServiceError",
+    "ServiceStatus",
+    "down",
+    "ensure_local_secrets",
+    "status",
+    "up",
+]
 
 SERVICES: dict[str, object] = {"postgres": postgres, "kafka": kafka, "mongo": mongo}
 
@@ -48,7 +56,11 @@ def ensure_local_secrets(settings: Settings) -> Settings:
     return load_settings()
 
 
-def up(settings: Settings, only: list[str] | None = None, on_ready: Callable[[ServiceStatus], None] | None = None) -> Settings:
+def up(
+    settings: Settings,
+    only: list[str] | None = None,
+    on_ready: Callable[[ServiceStatus], None] | None = None,
+) -> Settings:
     """Start every service (or ``only`` some) and wait for health; safe to repeat."""
     settings = ensure_local_secrets(settings)
     names = only or list(SERVICES)

@@ -68,7 +68,7 @@ def _paths(settings: Settings) -> dict[str, Path]:
 
 def server_properties(settings: Settings, data_dir: Path) -> str:
     host, port = bootstrap_address(settings)
-    controller = int(settings.tunable("kafka.controller_port", 59093))
+    controller = int(settings.tunable("kafka.controller_port") or port + 1)
     props = {
         "process.roles": "broker,controller",
         "node.id": "1",
@@ -115,10 +115,18 @@ def _format_storage(settings: Settings, paths: dict[str, Path], classpath: str) 
     # Kafka cluster ids are 16 random bytes, base64url without padding.
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     cmd = [
-        _java(), "-Xmx256m", "-cp", classpath,
+        _java(),
+        "-Xmx256m",
+        "-cp",
+        classpath,
         f"-Dlog4j2.configurationFile={paths['log4j']}",
-        "kafka.tools.StorageTool", "format",
-        "-t", cluster_id, "-c", str(paths["config"]), "--ignore-formatted",
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        cluster_id,
+        "-c",
+        str(paths["config"]),
+        "--ignore-formatted",
     ]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -159,7 +167,7 @@ def ensure_topics(settings: Settings, names: list[str] | None = None) -> list[st
         if name not in existing
     ]
     created = []
-    for name, future in (admin.create_topics(wanted, request_timeout=30).items() if wanted else []):
+    for name, future in admin.create_topics(wanted, request_timeout=30).items() if wanted else []:
         try:
             future.result()
             created.append(name)
@@ -175,7 +183,9 @@ def up(settings: Settings) -> ServiceStatus:
     pid = managed_pid(paths["pid"])
     if pid is None and port_open(host, port):
         if not healthy(settings):
-            raise ServiceError(NAME, f"{host}:{port} is taken by something that is not a Kafka broker")
+            raise ServiceError(
+                NAME, f"{host}:{port} is taken by something that is not a Kafka broker"
+            )
     elif pid is None:
         classpath = _classpath(paths["jars"])
         paths["data"].mkdir(parents=True, exist_ok=True)
@@ -184,18 +194,26 @@ def up(settings: Settings) -> ServiceStatus:
         _format_storage(settings, paths, classpath)
         heap = str(settings.tunable("kafka.heap", "-Xms256m -Xmx768m")).split()
         cmd = [
-            _java(), *heap,
-            "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:ActiveProcessorCount=2",
+            _java(),
+            *heap,
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:ActiveProcessorCount=2",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={paths['log4j']}",
             f"-Dkafka.logs.dir={paths['base']}",
-            "-cp", classpath, "kafka.Kafka", str(paths["config"]),
+            "-cp",
+            classpath,
+            "kafka.Kafka",
+            str(paths["config"]),
         ]
         proc = spawn(NAME, cmd, log_path=paths["log"], pid_file=paths["pid"])
         wait_healthy(
-            NAME, lambda: healthy(settings),
+            NAME,
+            lambda: healthy(settings),
             timeout_s=settings.tunable("kafka.start_timeout_s", 90),
-            proc=proc, log_path=paths["log"],
+            proc=proc,
+            log_path=paths["log"],
         )
     ensure_topics(settings)
     return status(settings)

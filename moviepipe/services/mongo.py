@@ -66,10 +66,14 @@ def up(settings: Settings) -> ServiceStatus:
     pid = managed_pid(paths["pid"])
     if pid is None and port_open(host, port):
         if not healthy(settings):
-            raise ServiceError(NAME, f"{host}:{port} is taken by something that is not MongoDB-wire")
+            raise ServiceError(
+                NAME, f"{host}:{port} is taken by something that is not MongoDB-wire"
+            )
     elif pid is None:
         if not paths["binary"].exists():
-            raise ServiceError(NAME, f"{paths['binary']} missing; run `make setup` (builds FerretDB)")
+            raise ServiceError(
+                NAME, f"{paths['binary']} missing; run `make setup` (builds FerretDB)"
+            )
         paths["data"].mkdir(parents=True, exist_ok=True)
         paths["state"].mkdir(parents=True, exist_ok=True)
         cmd = [
@@ -78,15 +82,17 @@ def up(settings: Settings) -> ServiceStatus:
             f"--sqlite-url=file:{paths['data']}/",
             f"--listen-addr={host}:{port}",
             f"--state-dir={paths['state']}",
-            f"--debug-addr={settings.tunable('mongo.debug_addr', '127.0.0.1:58088')}",
+            f"--debug-addr={settings.tunable('mongo.debug_addr') or f'{host}:{port + 1}'}",
             "--telemetry=disable",
             "--log-level=warn",
         ]
         proc = spawn(NAME, cmd, log_path=paths["log"], pid_file=paths["pid"])
         wait_healthy(
-            NAME, lambda: healthy(settings),
+            NAME,
+            lambda: healthy(settings),
             timeout_s=settings.tunable("mongo.start_timeout_s", 60),
-            proc=proc, log_path=paths["log"],
+            proc=proc,
+            log_path=paths["log"],
         )
     return status(settings)
 
@@ -108,6 +114,10 @@ def status(settings: Settings) -> ServiceStatus:
             detail += f" (FerretDB {info['ferretdbVersion']})"
     host, port = listen_address(settings)
     return ServiceStatus(
-        name=NAME, address=f"{host}:{port}", healthy=ok, managed=pid is not None, pid=pid,
+        name=NAME,
+        address=f"{host}:{port}",
+        healthy=ok,
+        managed=pid is not None,
+        pid=pid,
         detail=detail,
     )

@@ -34,10 +34,18 @@ MIN_MAJOR = 15
 def find_bindir() -> Path:
     """The newest ``/usr/lib/postgresql/<major>/bin`` with major >= 15."""
     root = Path("/usr/lib/postgresql")
-    majors = sorted(
-        (int(p.name) for p in root.glob("*") if p.name.isdigit() and (p / "bin/initdb").exists()),
-        reverse=True,
-    ) if root.exists() else []
+    majors = (
+        sorted(
+            (
+                int(p.name)
+                for p in root.glob("*")
+                if p.name.isdigit() and (p / "bin/initdb").exists()
+            ),
+            reverse=True,
+        )
+        if root.exists()
+        else []
+    )
     for major in majors:
         if major >= MIN_MAJOR:
             return root / str(major) / "bin"
@@ -99,20 +107,30 @@ def _initdb(settings: Settings, bindir: Path, paths: dict[str, Path], user: str 
             _chown_tree(paths["base"], user)
         cmd = [
             str(bindir / "initdb"),
-            "-D", str(paths["data"]),
-            "-U", settings.pguser,
-            "--pwfile", pwfile.name,
+            "-D",
+            str(paths["data"]),
+            "-U",
+            settings.pguser,
+            "--pwfile",
+            pwfile.name,
             "--auth-local=scram-sha-256",
             "--auth-host=scram-sha-256",
             "--encoding=UTF8",
             "--locale=C.UTF-8",
         ]
         result = subprocess.run(
-            cmd, user=user, group=user, capture_output=True, text=True, check=False,
+            cmd,
+            user=user,
+            group=user,
+            capture_output=True,
+            text=True,
+            check=False,
             extra_groups=[] if user else None,
         )
         if result.returncode != 0:
-            raise ServiceError(NAME, f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
+            raise ServiceError(
+                NAME, f"initdb failed: {result.stderr.strip() or result.stdout.strip()}"
+            )
     finally:
         os.unlink(pwfile.name)
 
@@ -174,9 +192,11 @@ def up(settings: Settings) -> ServiceStatus:
             user=user,
         )
         wait_healthy(
-            NAME, lambda: healthy(settings),
+            NAME,
+            lambda: healthy(settings),
             timeout_s=settings.tunable("postgres.start_timeout_s", 60),
-            proc=proc, log_path=paths["log"],
+            proc=proc,
+            log_path=paths["log"],
         )
     return status(settings)
 

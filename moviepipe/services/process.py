@@ -7,6 +7,7 @@ server somebody else started on the same port is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -148,7 +149,7 @@ def wait_healthy(
         try:
             if check():
                 return time.monotonic() - start
-        except Exception:  # noqa: BLE001 - any failure of the probe means "not yet"
+        except Exception:
             pass
         if proc is not None and proc.poll() is not None:
             raise ServiceError(name, f"exited with code {proc.returncode} while starting", log_path)
@@ -157,25 +158,23 @@ def wait_healthy(
         time.sleep(interval_s)
 
 
-def stop_pid(name: str, pid_file: Path, *, timeout_s: float = 30.0, sig: int = signal.SIGTERM) -> bool:
+def stop_pid(
+    name: str, pid_file: Path, *, timeout_s: float = 30.0, sig: int = signal.SIGTERM
+) -> bool:
     """Stop the process group recorded in ``pid_file``; SIGKILL after ``timeout_s``."""
     pid = managed_pid(pid_file)
     if pid is None:
         pid_file.unlink(missing_ok=True)
         return False
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + timeout_s
     while pid_alive(pid) and time.monotonic() < deadline:
         _reap(pid)
         time.sleep(0.1)
     if pid_alive(pid):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         time.sleep(0.2)
         _reap(pid)
     pid_file.unlink(missing_ok=True)
@@ -183,7 +182,5 @@ def stop_pid(name: str, pid_file: Path, *, timeout_s: float = 30.0, sig: int = s
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

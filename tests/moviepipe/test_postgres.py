@@ -61,9 +61,11 @@ def test_transformer_reads_raw_and_writes_model_schemas(pg_settings):
     ],
 )
 def test_reader_cannot_write_or_read_outside_gold(pg_settings, statement):
-    with db.connect(pg_settings, "reader", autocommit=True) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute(statement)
+    with (
+        db.connect(pg_settings, "reader", autocommit=True) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute(statement)
 
 
 def test_bootstrap_is_idempotent(pg_settings):
