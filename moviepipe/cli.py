@@ -98,10 +98,10 @@ def run(ctx: click.Context) -> None:
 def _register() -> None:
     # Each part of the pipeline owns its command group; heavy imports stay inside commands.
     from extract.cli import extract
-    from moviepipe.warehouse_cli import rules
+    from moviepipe.warehouse_cli import docs, rules, transform
     from streaming.cli import stream
 
-    for group in (extract, stream, rules):
+    for group in (extract, stream, rules, transform, docs):
         main.add_command(group)
 
 

@@ -1,0 +1,48 @@
+-- A calendar (UTC days) spanning every release date and event date.
+with
+
+movies_curated as (
+    select * from {{ ref('movies_curated') }}
+),
+
+user_events as (
+    select * from {{ ref('user_events') }}
+),
+
+bounds as (
+    select
+        min(day) as first_day,
+        max(day) as last_day
+    from (
+        select release_date as day from movies_curated
+        union all
+        select min((event_ts at time zone 'UTC')::date) as day from user_events
+        union all
+        select max((event_ts at time zone 'UTC')::date) as day from user_events
+    ) as days
+),
+
+spine as (
+    select generate_series(first_day, last_day, interval '1 day')::date as date_day
+    from bounds
+    where first_day is not null
+),
+
+final as (
+    select
+        to_char(date_day, 'YYYYMMDD')::integer as date_key,
+        date_day,
+        extract(isoyear from date_day)::integer as iso_year,
+        extract(year from date_day)::integer as year,
+        extract(quarter from date_day)::integer as quarter,
+        extract(month from date_day)::integer as month,
+        trim(to_char(date_day, 'Month')) as month_name,
+        extract(day from date_day)::integer as day_of_month,
+        extract(isodow from date_day)::integer as day_of_week,
+        trim(to_char(date_day, 'Day')) as day_name,
+        extract(week from date_day)::integer as iso_week,
+        extract(isodow from date_day) in (6, 7) as is_weekend
+    from spine
+)
+
+select * from final

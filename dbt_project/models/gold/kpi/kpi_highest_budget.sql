@@ -1,0 +1,1 @@
+{{ kpi_movie_rank('budget_musd') }}

@@ -1,0 +1,1 @@
+{{ kpi_movie_rank('profit_musd') }}

@@ -1,0 +1,1 @@
+{{ kpi_movie_rank('revenue_musd') }}

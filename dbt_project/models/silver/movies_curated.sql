@@ -1,0 +1,130 @@
+-- Released movies with money in the rules' unit, profit, ROI, flattened genres and credits.
+with
+
+stg_movies as (
+    select * from {{ ref('stg_movies') }}
+),
+
+stg_movie_genres as (
+    select * from {{ ref('stg_movie_genres') }}
+),
+
+stg_movie_cast as (
+    select * from {{ ref('stg_movie_cast') }}
+),
+
+stg_movie_crew as (
+    select * from {{ ref('stg_movie_crew') }}
+),
+
+released as (
+    select * from stg_movies
+    where status in {{ rule_released_statuses() }}
+),
+
+genres as (
+    select
+        movie_id,
+        string_agg(genre_name, {{ rule_list_separator() }} order by genre_position) as genres
+    from stg_movie_genres
+    group by movie_id
+),
+
+billed_cast as (
+    select
+        movie_id,
+        person_name,
+        row_number() over (partition by movie_id order by cast_order, credit_position) as billing_rank
+    from stg_movie_cast
+),
+
+top_cast as (
+    select
+        movie_id,
+        string_agg(person_name, {{ rule_list_separator() }} order by billing_rank) as top_cast
+    from billed_cast
+    where billing_rank <= {{ rule_top_cast_size() }}
+    group by movie_id
+),
+
+cast_sizes as (
+    select
+        movie_id,
+        count(*)::integer as cast_size
+    from stg_movie_cast
+    group by movie_id
+),
+
+director_credits as (
+    -- A person credited twice as director (e.g. two director jobs) is listed once.
+    select
+        movie_id,
+        person_name,
+        credit_position,
+        row_number() over (partition by movie_id, person_id order by credit_position) as nth_credit
+    from stg_movie_crew
+    where job in {{ rule_director_jobs() }}
+),
+
+directors as (
+    select
+        movie_id,
+        string_agg(person_name, {{ rule_list_separator() }} order by credit_position) as directors
+    from director_credits
+    where nth_credit = 1
+    group by movie_id
+),
+
+crew_sizes as (
+    select
+        movie_id,
+        count(*)::integer as crew_size
+    from stg_movie_crew
+    group by movie_id
+),
+
+money as (
+    select
+        movie_id,
+        {{ to_musd('budget_usd') }} as budget_musd,
+        {{ to_musd('revenue_usd') }} as revenue_musd
+    from released
+),
+
+final as (
+    select
+        released.movie_id,
+        released.title,
+        released.original_title,
+        released.original_language,
+        released.status,
+        released.release_date,
+        extract(year from released.release_date)::integer as release_year,
+        released.runtime_min,
+        money.budget_musd,
+        money.revenue_musd,
+        money.revenue_musd - money.budget_musd as profit_musd,
+        {{ ratio('money.revenue_musd', 'money.budget_musd') }} as roi,
+        released.popularity,
+        released.vote_average,
+        released.vote_count,
+        genres.genres,
+        top_cast.top_cast,
+        directors.directors,
+        coalesce(cast_sizes.cast_size, 0) as cast_size,
+        coalesce(crew_sizes.crew_size, 0) as crew_size,
+        released.collection_id,
+        released.collection_name,
+        released.collection_id is not null as is_franchise,
+        released.imdb_id,
+        released.ingested_at as _loaded_at
+    from released
+    inner join money on released.movie_id = money.movie_id
+    left join genres on released.movie_id = genres.movie_id
+    left join top_cast on released.movie_id = top_cast.movie_id
+    left join cast_sizes on released.movie_id = cast_sizes.movie_id
+    left join directors on released.movie_id = directors.movie_id
+    left join crew_sizes on released.movie_id = crew_sizes.movie_id
+)
+
+select * from final

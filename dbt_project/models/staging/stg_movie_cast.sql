@@ -1,0 +1,24 @@
+-- One row per cast credit of a movie's current payload; cast_order is TMDB's billing order.
+with
+
+stg_movies as (
+    select * from {{ ref('stg_movies') }}
+),
+
+final as (
+    select
+        stg_movies.movie_id,
+        credit.value ->> 'credit_id' as credit_id,
+        (credit.value ->> 'id')::bigint as person_id,
+        credit.value ->> 'name' as person_name,
+        nullif(credit.value ->> 'character', '') as character_name,
+        coalesce((credit.value ->> 'order')::integer, credit.ordinality::integer - 1) as cast_order,
+        (credit.value ->> 'gender')::integer as gender,
+        credit.ordinality::integer as credit_position
+    from stg_movies
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(stg_movies.cast_json) = 'array' then stg_movies.cast_json else '[]'::jsonb end
+    ) with ordinality as credit (value, ordinality)
+)
+
+select * from final

@@ -1,0 +1,52 @@
+{#-
+  Sessionization, shared by silver.sessions and the event facts so both agree:
+  a user's events ordered by time start a new session where the gap since the
+  previous event exceeds the rules' inactivity gap. A session's key is derived
+  from its user and first event, so it is stable across runs; a late event that
+  bridges two sessions makes them one on the next run (the later key disappears).
+
+  `relation` needs user_id, event_id, event_ts; every input column is kept and
+  session_number, session_start_ts and session_key are added.
+-#}
+{% macro sessionized_events(relation) -%}
+    (
+        with flagged as (
+            select
+                *,
+                case
+                    when
+                        lag(event_ts) over by_user is null
+                        or event_ts - lag(event_ts) over by_user
+                        > interval '{{ rule_session_inactivity_gap_minutes() }} minutes'
+                        then 1
+                    else 0
+                end as starts_session
+            from {{ relation }}
+            window by_user as (partition by user_id order by event_ts, event_id)
+        ),
+
+        numbered as (
+            select
+                *,
+                sum(starts_session) over (
+                    partition by user_id order by event_ts, event_id
+                    rows between unbounded preceding and current row
+                ) as session_number
+            from flagged
+        ),
+
+        started as (
+            select
+                *,
+                min(event_ts) over (partition by user_id, session_number) as session_start_ts
+            from numbered
+        )
+
+        select
+            *,
+            md5(
+                user_id || '|' || to_char(session_start_ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
+            ) as session_key
+        from started
+    )
+{%- endmacro %}
