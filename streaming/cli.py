@@ -1,10 +1,168 @@
-"""``moviepipe stream ...``: command group for the event pipeline."""
+"""``moviepipe stream ...``: command group for the event pipeline.
+
+Usage::
+
+    moviepipe stream produce --events 10000 --rate 500 [--seed 7]
+    moviepipe stream produce --source movielens --data-dir ../shared/data/movielens_small
+    moviepipe stream backup --available-now
+    moviepipe stream land --available-now
+    moviepipe stream fallback --available-now
+    moviepipe stream promote-fallback RUN_ID [--by NAME]
+    moviepipe stream reconcile
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 import click
+
+from moviepipe.config import Settings
+
+
+def _echo(data: dict) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def _rules():
+    from moviepipe.rules import load_rules
+
+    return load_rules()
 
 
 @click.group()
 def stream() -> None:
     """Produce, land, back up and reconcile front-end events."""
+
+
+@stream.command()
+@click.option(
+    "--events",
+    "n_events",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Events to send (simulator).",
+)
+@click.option(
+    "--rate", type=float, default=None, help="Events per second (default: as fast as possible)."
+)
+@click.option(
+    "--source",
+    type=click.Choice(["simulator", "movielens"]),
+    default="simulator",
+    show_default=True,
+)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=None, help="MovieLens directory."
+)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Simulated time of the first session (UTC; default: 7 days ago, midnight).",
+)
+@click.option(
+    "--movie-ids",
+    default=None,
+    help="Comma-separated TMDB ids (default: warehouse, sample, or 1..1000).",
+)
+@click.pass_obj
+def produce(settings: Settings, n_events, rate, source, data_dir, seed, start, movie_ids) -> None:
+    """Send simulated or replayed MovieLens events to Kafka; prints a summary."""
+    from streaming import sources
+    from streaming.producer import produce as send
+
+    skipped = None
+    if source == "movielens":
+        data_dir = data_dir or settings.project_dir.parent / "shared" / "data" / "movielens_small"
+        replay = sources.movielens_events(data_dir)
+        summary = send(settings, _rules(), replay, rate=rate)
+        skipped = replay.skipped
+    else:
+        ids = (
+            [int(x) for x in movie_ids.split(",")]
+            if movie_ids
+            else sources.warehouse_movie_ids(settings)
+        )
+        ids = ids or list(sources.DEFAULT_MOVIE_IDS)
+        if start is None:
+            start = datetime.now(UTC).replace(
+                hour=0, minute=0, second=0, microsecond=0
+            ) - timedelta(days=7)
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+        summary = send(
+            settings, _rules(), sources.simulate_events(n_events, seed, ids, start), rate=rate
+        )
+        summary["movies"] = len(ids)
+    summary["source"] = source
+    if skipped is not None:
+        summary["skipped_no_tmdb_id"] = skipped
+    _echo(summary)
+    sys.exit(1 if summary["failed"] else 0)
+
+
+@stream.command()
+@click.option("--available-now", is_flag=True, help="Drain what is on the topics, then exit.")
+@click.option("--checkpoint-dir", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--max-offsets", type=int, default=None, help="Override streaming.land.max_offsets_per_trigger."
+)
+@click.pass_obj
+def land(settings: Settings, available_now, checkpoint_dir, max_offsets) -> None:
+    """Spark: Kafka -> raw.user_events exactly once (dead letters to raw.user_events_rejected)."""
+    from streaming.land import run_land
+
+    _echo(run_land(settings, _rules(), available_now=available_now, checkpoint=checkpoint_dir,
+                   max_offsets=max_offsets))  # fmt: skip
+
+
+@stream.command()
+@click.option("--available-now", is_flag=True, help="Drain what is on the topics, then exit.")
+@click.option("--chunk-size", type=int, default=None)
+@click.pass_obj
+def fallback(settings: Settings, available_now, chunk_size) -> None:
+    """pandas: Kafka -> raw.user_events_fallback (when Spark is offline)."""
+    from streaming.fallback import run_fallback
+
+    _echo(run_fallback(settings, _rules(), available_now=available_now, chunk_size=chunk_size))
+
+
+@stream.command("promote-fallback")
+@click.argument("run_id")
+@click.option("--by", "promoted_by", default=None, help="Who promotes (default: the OS user).")
+@click.pass_obj
+def promote_fallback(settings: Settings, run_id, promoted_by) -> None:
+    """Copy one fallback run into raw.user_events (skips existing events; safe to repeat)."""
+    from streaming.fallback import promote_fallback as promote
+
+    try:
+        _echo(promote(settings, run_id, promoted_by))
+    except LookupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@stream.command()
+@click.option("--available-now", is_flag=True, help="Drain what is on the topics, then exit.")
+@click.pass_obj
+def backup(settings: Settings, available_now) -> None:
+    """Copy every message into MongoDB raw.user_logs (comments also raw.comments)."""
+    from streaming.backup import run_backup
+
+    _echo(run_backup(settings, _rules(), available_now=available_now))
+
+
+@stream.command()
+@click.pass_obj
+def reconcile(settings: Settings) -> None:
+    """Compare the MongoDB backup, raw.user_events and the fallback table; exit 1 on a gap."""
+    from streaming.reconcile import reconcile as run
+
+    report = run(settings)
+    _echo(report)
+    sys.exit(0 if report["ok"] else 1)

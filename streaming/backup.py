@@ -1,0 +1,147 @@
+"""Backup consumer: every Kafka message, valid or not, into MongoDB (``moviepipe stream backup``).
+
+Its own consumer group, so the MongoDB copy is independent of the Spark path.
+Each message becomes one document in ``<mongo.database>.user_logs`` (comment
+events also in ``comments``) with ``_id = "<topic>:<partition>:<offset>"``, so a
+replay overwrites the same document. The document keeps the decoded event when
+the value is JSON that MongoDB can store, else the raw bytes base64-encoded,
+plus the Kafka coordinates and the contract verdict (``valid``, ``reason``).
+Offsets are committed after MongoDB acknowledged the chunk.
+
+Usage::
+
+    moviepipe stream backup --available-now
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import BSON
+from pymongo import ReplaceOne
+
+from moviepipe.config import Settings
+from moviepipe.events import check_event
+from moviepipe.rules import Rules
+from moviepipe.services import mongo
+from streaming.kafka_io import commit_chunk, iter_chunks, make_consumer
+
+GROUP = "moviepipe-backup"
+
+
+def mongo_database(settings: Settings) -> str:
+    return str(settings.tunable("mongo.database", "raw"))
+
+
+def _storable(value: Any) -> bool:
+    """MongoDB refuses some JSON: keys with '$' or '.', NUL in keys, integers over 64 bits."""
+    if isinstance(value, dict):
+        return all(
+            not k.startswith("$") and "." not in k and "\x00" not in k and _storable(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**63) <= value < 2**63
+    return True
+
+
+def backup_document(
+    msg: dict[str, Any], rules: Rules, now: datetime, topic_prefix: str = ""
+) -> dict[str, Any]:
+    """The MongoDB document for one message.
+
+    ``msg`` has key, value, topic, partition, offset, timestamp.
+    """
+    value: bytes | None = msg["value"]
+    verdict = check_event(
+        value, now=now, rules=rules, topic=msg["topic"], topic_prefix=topic_prefix
+    )
+    doc: dict[str, Any] = {
+        "_id": f"{msg['topic']}:{msg['partition']}:{msg['offset']}",
+        "topic": msg["topic"],
+        "partition": msg["partition"],
+        "offset": msg["offset"],
+        "kafka_timestamp": msg["timestamp"],
+        "key": msg["key"].decode("utf-8", "replace") if msg["key"] is not None else None,
+        "valid": verdict.reason is None,
+        "reason": verdict.reason,
+        "backed_up_at": now,
+    }
+    decoded = None
+    with contextlib.suppress(ValueError):
+        decoded = json.loads(value) if value else None
+    if decoded is not None and _storable(decoded):
+        try:
+            BSON.encode({"event": decoded})
+            doc["event"] = decoded
+        except Exception:
+            decoded = None
+    if "event" not in doc:
+        doc["raw_value_b64"] = base64.b64encode(value or b"").decode("ascii")
+    return doc
+
+
+def run_backup(
+    settings: Settings,
+    rules: Rules,
+    *,
+    available_now: bool,
+    database: str | None = None,
+    chunk_size: int = 5000,
+) -> dict[str, int]:
+    database = database or mongo_database(settings)
+    consumer = make_consumer(settings, GROUP)
+    totals = {"messages": 0, "comments": 0, "invalid": 0}
+    with mongo.client(settings) as mc:
+        logs, comments = mc[database]["user_logs"], mc[database]["comments"]
+        try:
+            for msgs in iter_chunks(consumer, chunk_size, stop_at_end=available_now):
+                now = datetime.now(UTC)
+                docs = []
+                for m in msgs:
+                    _, ts_ms = m.timestamp()
+                    ts = datetime.fromtimestamp(ts_ms / 1000, UTC) if ts_ms and ts_ms > 0 else None
+                    docs.append(
+                        backup_document(
+                            {
+                                "key": m.key(),
+                                "value": m.value(),
+                                "topic": m.topic(),
+                                "partition": m.partition(),
+                                "offset": m.offset(),
+                                "timestamp": ts,
+                            },
+                            rules,
+                            now,
+                            settings.moviepipe_topic_prefix,
+                        )
+                    )
+                logs.bulk_write(
+                    [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
+                )
+                comment_docs = [
+                    d
+                    for d in docs
+                    if isinstance(d.get("event"), dict)
+                    and d["event"].get("event_type") == "comment"
+                ]
+                if comment_docs:
+                    comments.bulk_write(
+                        [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in comment_docs],
+                        ordered=False,
+                    )
+                commit_chunk(consumer, msgs)
+                totals["messages"] += len(docs)
+                totals["comments"] += len(comment_docs)
+                totals["invalid"] += sum(not d["valid"] for d in docs)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            consumer.close()
+    return totals

@@ -1,0 +1,124 @@
+"""pandas fallback: Kafka -> raw.user_events_fallback when Spark is offline; and promotion.
+
+``run_fallback`` consumes the same topics in its own consumer group, in chunks
+of ``streaming.fallback.chunk_size`` messages (memory bounded by the chunk and
+the consumer's prefetch queue, not by the backlog), validates them with
+:func:`streaming.pandas_transforms.pandas_parse_validate`, writes one
+transaction per chunk and commits the Kafka offsets only after the database.
+
+Fallback rows are never merged automatically: ``promote_fallback(run_id)``
+copies one run into raw.user_events, skipping events already there, and
+records who, when and how many in ``ops.fallback_promotions``.
+
+Usage::
+
+    moviepipe stream fallback --available-now
+    moviepipe stream promote-fallback fallback-20240601T120000-ab12cd [--by alice]
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from moviepipe import db
+from moviepipe.config import Settings
+from moviepipe.rules import Rules
+from streaming import sink
+from streaming.kafka_io import commit_chunk, iter_chunks, make_consumer, new_run_id, to_records
+from streaming.pandas_transforms import pandas_parse_validate
+
+log = logging.getLogger(__name__)
+GROUP = "moviepipe-fallback"
+SINK = "pandas.user_events_fallback"
+PROMOTE_LOCK = 7_420_201
+
+
+def run_fallback(
+    settings: Settings,
+    rules: Rules,
+    *,
+    available_now: bool,
+    chunk_size: int | None = None,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    chunk_size = chunk_size or int(settings.tunable("streaming.fallback.chunk_size", 20_000))
+    run_id = run_id or new_run_id("fallback")
+    totals = {"chunks": 0, "rows_in": 0, "landed": 0, "rejected": 0}
+    consumer = make_consumer(settings, GROUP)
+    status, error = "failed", None
+    with db.connect(settings, "loader") as conn:
+        sink.start_run(
+            conn,
+            run_id,
+            "stream fallback",
+            {"available_now": available_now, "chunk_size": chunk_size},
+        )
+        try:
+            for msgs in iter_chunks(consumer, chunk_size, stop_at_end=available_now):
+                valid, rejected = pandas_parse_validate(
+                    to_records(msgs),
+                    rules,
+                    now=datetime.now(UTC),
+                    topic_prefix=settings.moviepipe_topic_prefix,
+                )
+                result = sink.write_batch(
+                    conn,
+                    valid,
+                    rejected,
+                    table="raw.user_events_fallback",
+                    run_id=run_id,
+                    source_flag="pandas",
+                )
+                commit_chunk(consumer, msgs)  # after the database commit, never before
+                sink.heartbeat(conn, SINK, totals["chunks"], result, None)
+                totals["chunks"] += 1
+                totals["rows_in"] += result.rows_in
+                totals["landed"] += result.rows_landed
+                totals["rejected"] += result.rows_rejected
+            status = "succeeded"
+        except KeyboardInterrupt:
+            status = "succeeded"
+        except Exception as exc:
+            error = str(exc)[:2000]
+            raise
+        finally:
+            consumer.close()
+            sink.finish_run(conn, run_id, status, totals, error)
+    return {"run_id": run_id, **totals}
+
+
+def promote_fallback(
+    settings: Settings, run_id: str, promoted_by: str | None = None
+) -> dict[str, Any]:
+    """Copy fallback run ``run_id`` into raw.user_events; safe to repeat (skips existing ids)."""
+    promoted_by = promoted_by or getpass.getuser()
+    cols = (
+        "event_id, event_type, event_ts, user_id, session_id, movie_id, payload, kafka_topic,"
+        " kafka_partition, kafka_offset, kafka_timestamp, run_id, source_flag"
+    )
+    with db.connect(settings, "loader") as conn, conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (PROMOTE_LOCK,))
+        total = conn.execute(
+            "select count(*) from raw.user_events_fallback where run_id = %s", (run_id,)
+        ).fetchone()[0]
+        if total == 0:
+            raise LookupError(f"no fallback rows for run {run_id}")
+        promoted = conn.execute(
+            f"insert into raw.user_events ({cols}) select {cols} from raw.user_events_fallback"
+            " where run_id = %s on conflict (event_id) do nothing",
+            (run_id,),
+        ).rowcount
+        conn.execute(
+            "insert into ops.fallback_promotions"
+            " (fallback_run_id, promoted_by, rows_promoted, rows_skipped) values (%s, %s, %s, %s)",
+            (run_id, promoted_by, promoted, total - promoted),
+        )
+    return {
+        "run_id": run_id,
+        "promoted_by": promoted_by,
+        "rows_promoted": promoted,
+        "rows_skipped": total - promoted,
+    }

@@ -1,0 +1,119 @@
+"""confluent-kafka helpers shared by the backup consumer and the pandas fallback.
+
+Offsets are committed by the caller only after its own store has committed
+(``commit_chunk``), so a crash in between replays the chunk into idempotent writes.
+
+Usage::
+
+    consumer = make_consumer(settings, "moviepipe-fallback")
+    for chunk in iter_chunks(consumer, 10_000, stop_at_end=True):
+        ...write chunk...
+        commit_chunk(consumer, chunk)
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from moviepipe.config import Settings
+
+
+def new_run_id(kind: str) -> str:
+    return f"{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def make_consumer(settings: Settings, group: str, extra: dict[str, Any] | None = None) -> Consumer:
+    """A consumer in ``group`` (topic prefix applied) subscribed to the event topics."""
+    conf: dict[str, Any] = {
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "group.id": settings.topic(group),
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "enable.partition.eof": True,
+        # Bound the prefetch queue so memory does not grow with the backlog.
+        "queued.max.messages.kbytes": int(
+            settings.tunable("streaming.consumer_queue_kbytes", 16384)
+        ),
+        "fetch.max.bytes": 8 * 1024 * 1024,
+    }
+    conf.update(extra or {})
+    consumer = Consumer(conf)
+    consumer.subscribe(settings.topics)
+    return consumer
+
+
+def iter_chunks(
+    consumer: Consumer, chunk_size: int, *, stop_at_end: bool, idle_timeout_s: float = 30.0
+) -> Iterator[list[Message]]:
+    """Chunks of at most ``chunk_size`` messages; with ``stop_at_end``, stop when drained."""
+    at_end: set[tuple[str, int]] = set()
+    idle_since = time.monotonic()
+    while True:
+        msgs = consumer.consume(chunk_size, timeout=0.5)
+        data = []
+        for m in msgs:
+            err = m.error()
+            if err is None:
+                data.append(m)
+                at_end.discard((m.topic(), m.partition()))
+            elif err.code() == KafkaError._PARTITION_EOF:
+                at_end.add((m.topic(), m.partition()))
+            else:
+                raise KafkaException(err)
+        if data:
+            idle_since = time.monotonic()
+            yield data
+            continue
+        if stop_at_end:
+            assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+            if assigned and assigned <= at_end:
+                return
+            if time.monotonic() - idle_since > idle_timeout_s:
+                return  # nothing assigned or nothing arriving: treat as drained
+
+
+def commit_chunk(consumer: Consumer, msgs: list[Message]) -> None:
+    last: dict[tuple[str, int], int] = {}
+    for m in msgs:
+        key = (m.topic(), m.partition())
+        last[key] = max(last.get(key, -1), m.offset())
+    offsets = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
+    consumer.commit(offsets=offsets, asynchronous=False)
+
+
+def to_records(msgs: list[Message]) -> pd.DataFrame:
+    """Messages as the frame ``pandas_parse_validate`` reads."""
+    ts = []
+    for m in msgs:
+        _, ms = m.timestamp()
+        ts.append(pd.Timestamp(ms, unit="ms", tz="UTC") if ms is not None and ms >= 0 else pd.NaT)
+    return pd.DataFrame(
+        {
+            "key": [m.key() for m in msgs],
+            "value": [m.value() for m in msgs],
+            "topic": [m.topic() for m in msgs],
+            "partition": [m.partition() for m in msgs],
+            "offset": [m.offset() for m in msgs],
+            "timestamp": pd.Series(ts, dtype="datetime64[ns, UTC]"),
+        }
+    )
+
+
+def end_offsets(
+    settings: Settings, consumer: Consumer, topics: list[str]
+) -> dict[tuple[str, int], int]:
+    """High watermarks of every partition of ``topics``."""
+    out = {}
+    meta = consumer.list_topics(timeout=10)
+    for t in topics:
+        for p in meta.topics.get(t).partitions if meta.topics.get(t) else {}:
+            _, high = consumer.get_watermark_offsets(TopicPartition(t, p), timeout=10, cached=False)
+            out[(t, p)] = high
+    return out

@@ -1,0 +1,220 @@
+"""Spark Structured Streaming: Kafka -> raw.user_events, exactly once (``moviepipe stream land``).
+
+Spark's Kafka source reads the four topics (``maxOffsetsPerTrigger`` and the
+trigger from ``streaming.land`` in the YAML); each micro-batch is classified
+by :func:`streaming.transforms.spark_classify`, collected once as Arrow and
+written by :func:`streaming.sink.write_batch`, which claims the batch id in
+``ops.stream_batches`` in the same transaction as the rows. Spark replays an
+unfinished batch with the same id and offsets after a crash; the claim makes
+the replay a no-op, and ``event_id`` is unique besides.
+
+Usage::
+
+    moviepipe stream land --available-now      # drain what is there, then exit
+    moviepipe stream land                      # continuous, processing-time trigger
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moviepipe import db
+from moviepipe.config import Settings
+from moviepipe.rules import Rules
+from streaming import sink
+from streaming.kafka_io import new_run_id
+
+log = logging.getLogger(__name__)
+SINK = "spark.user_events"
+
+
+def land_config(settings: Settings) -> dict[str, Any]:
+    cfg = dict(settings.tunable("streaming.land", {}) or {})
+    cfg.setdefault("max_offsets_per_trigger", 100_000)
+    cfg.setdefault("trigger_interval", "1 second")
+    cfg.setdefault("checkpoint_dir", "checkpoints/land")
+    cfg.setdefault("driver_memory", "1g")
+    return cfg
+
+
+def checkpoint_path(settings: Settings, override: Path | None = None) -> Path:
+    """Per database and topic prefix: a checkpoint belongs to one sink and one set of topics."""
+    if override:
+        return Path(override)
+    base = settings.home / land_config(settings)["checkpoint_dir"]
+    return base / settings.pgdatabase / (settings.moviepipe_topic_prefix or "_")
+
+
+@dataclass
+class BatchWriter:
+    """The ``foreachBatch`` callback; keeps one loader connection for the stream's life."""
+
+    settings: Settings
+    rules: Rules
+    run_id: str
+    checkpoint: Path
+    totals: dict[str, int] = field(
+        default_factory=lambda: {
+            "batches": 0,
+            "rows_in": 0,
+            "landed": 0,
+            "rejected": 0,
+            "replayed": 0,
+        }
+    )
+    _conn: Any = None
+    _consumer: Any = None
+    _sink_key: str | None = None
+
+    def sink_key(self) -> str:
+        # Batch ids restart at 0 with a new checkpoint: key the claim by the query's stable id.
+        if self._sink_key is None:
+            query_id = json.loads((self.checkpoint / "metadata").read_text())["id"]
+            self._sink_key = f"{SINK}@{query_id}"
+        return self._sink_key
+
+    def conn(self):
+        if self._conn is None or self._conn.closed:
+            self._conn = db.connect(self.settings, "loader")
+        return self._conn
+
+    def lag(self, arrow_batch) -> int | None:
+        """Messages on the topics not yet landed, after this batch (0 when caught up)."""
+        from confluent_kafka import Consumer
+
+        try:
+            if self._consumer is None:
+                self._consumer = Consumer(
+                    {
+                        "bootstrap.servers": self.settings.kafka_bootstrap_servers,
+                        "group.id": "moviepipe-land-lag",
+                    }
+                )
+            from streaming.kafka_io import end_offsets
+
+            ends = end_offsets(self.settings, self._consumer, self.settings.topics)
+            done = self.committed_offsets()
+            return sum(max(0, high - done.get(tp, 0)) for tp, high in ends.items())
+        except Exception:
+            log.warning("could not compute lag", exc_info=True)
+            return None
+
+    def committed_offsets(self) -> dict[tuple[str, int], int]:
+        """Next offsets per partition from the newest offset log entry of the checkpoint."""
+        offsets_dir = self.checkpoint / "offsets"
+        entries = sorted(
+            (p for p in offsets_dir.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)
+        )
+        if not entries:
+            return {}
+        lines = entries[-1].read_text().splitlines()
+        out = {}
+        for t, parts in json.loads(lines[-1]).items():
+            for p, o in parts.items():
+                out[(t, int(p))] = int(o)
+        return out
+
+    def __call__(self, batch_df, batch_id: int) -> None:
+        from streaming.transforms import spark_classify
+
+        classified = spark_classify(
+            batch_df, self.rules, topic_prefix=self.settings.moviepipe_topic_prefix
+        )
+        table = classified.toArrow()
+        import pyarrow.compute as pc
+
+        is_valid = pc.is_null(table["reason"])
+        valid = table.filter(is_valid)
+        rejected = table.filter(pc.invert(is_valid)).to_pandas()
+        conn = self.conn()
+        result = sink.write_batch(
+            conn,
+            valid,
+            rejected,
+            table="raw.user_events",
+            run_id=self.run_id,
+            source_flag="spark",
+            sink=self.sink_key(),
+            batch_id=batch_id,
+        )
+        sink.heartbeat(conn, SINK, batch_id, result, self.lag(table))
+        t = self.totals
+        t["batches"] += 1
+        t["rows_in"] += result.rows_in
+        t["landed"] += result.rows_landed
+        t["rejected"] += result.rows_rejected
+        t["replayed"] += int(result.replayed)
+        log.info("batch %s: %s", batch_id, result.as_dict())
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        if self._consumer is not None:
+            self._consumer.close()
+
+
+def run_land(
+    settings: Settings,
+    rules: Rules,
+    *,
+    available_now: bool,
+    checkpoint: Path | None = None,
+    max_offsets: int | None = None,
+) -> dict[str, Any]:
+    """Run the landing query until drained (``available_now``) or stopped; returns totals."""
+    from moviepipe.spark import build_spark_session
+
+    cfg = land_config(settings)
+    ckpt = checkpoint_path(settings, checkpoint)
+    ckpt.mkdir(parents=True, exist_ok=True)
+    run_id = new_run_id("land")
+    spark = build_spark_session(
+        settings,
+        "moviepipe-land",
+        extra={
+            "spark.driver.memory": cfg["driver_memory"],
+            "spark.ui.showConsoleProgress": "false",
+        },
+    )
+    writer = BatchWriter(settings, rules, run_id, ckpt)
+    with db.connect(settings, "loader") as conn:
+        sink.start_run(
+            conn, run_id, "stream land", {"available_now": available_now, "checkpoint": str(ckpt)}
+        )
+    status, error = "failed", None
+    try:
+        source = (
+            spark.readStream.format("kafka")
+            .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
+            .option("subscribe", ",".join(settings.topics))
+            .option("startingOffsets", "earliest")
+            .option("failOnDataLoss", "false")
+            .option("maxOffsetsPerTrigger", int(max_offsets or cfg["max_offsets_per_trigger"]))
+            .load()
+        )
+        writer_stream = source.writeStream.foreachBatch(writer).option(
+            "checkpointLocation", str(ckpt)
+        )
+        if available_now:
+            writer_stream = writer_stream.trigger(availableNow=True)
+        else:
+            writer_stream = writer_stream.trigger(processingTime=cfg["trigger_interval"])
+        query = writer_stream.queryName("moviepipe_land").start()
+        try:
+            query.awaitTermination()
+        except KeyboardInterrupt:
+            query.stop()
+        status = "succeeded"
+    except Exception as exc:
+        error = str(exc)[:2000]
+        raise
+    finally:
+        with db.connect(settings, "loader") as conn:
+            sink.finish_run(conn, run_id, status, writer.totals, error)
+        writer.close()
+        spark.stop()
+    return {"run_id": run_id, **writer.totals}

@@ -1,0 +1,187 @@
+"""PostgreSQL side of the event pipeline: one batch, one transaction, exactly once.
+
+``write_batch`` lands a validated batch: valid rows go by COPY into a temporary
+stage and one set-based ``insert ... on conflict (event_id) do nothing``;
+rejected rows into raw.user_events_rejected (idempotent on their coordinates);
+and, for streaming sinks, the ``(sink, batch_id)`` row of ``ops.stream_batches``
+is claimed first in the same transaction, so a replayed batch changes nothing.
+
+Usage::
+
+    with db.connect(settings, "loader") as conn:
+        result = write_batch(conn, valid_arrow, rejected_df, table="raw.user_events",
+                             run_id=run_id, source_flag="spark",
+                             sink="spark.user_events", batch_id=7)
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+from moviepipe.events import REJECTED_COLUMNS, VALID_COLUMNS
+
+TABLES = ("raw.user_events", "raw.user_events_fallback")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    rows_in: int
+    rows_landed: int
+    rows_rejected: int
+    replayed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _table(name: str) -> sql.Composable:
+    if name not in TABLES:
+        raise ValueError(f"not an event table: {name}")
+    return sql.Identifier(*name.split("."))
+
+
+def _ensure_stage(conn: psycopg.Connection) -> None:
+    # Temporary, no constraints, emptied at commit: a killed writer leaves nothing behind.
+    conn.execute(
+        "create temp table if not exists stage_user_events on commit delete rows"
+        " as select * from raw.user_events with no data"
+    )
+
+
+def to_arrow(valid: pa.Table | pd.DataFrame) -> pa.Table:
+    if isinstance(valid, pd.DataFrame):
+        valid = pa.Table.from_pandas(valid[list(VALID_COLUMNS)], preserve_index=False)
+    return valid.select(list(VALID_COLUMNS))
+
+
+def copy_valid(
+    conn: psycopg.Connection, valid: pa.Table, table: str, run_id: str, source_flag: str
+) -> int:
+    """COPY ``valid`` into the stage and merge it into ``table``; returns rows inserted."""
+    if valid.num_rows == 0:
+        return 0
+    _ensure_stage(conn)
+    valid = valid.append_column("run_id", pa.array([run_id] * valid.num_rows, pa.string()))
+    valid = valid.append_column(
+        "source_flag", pa.array([source_flag] * valid.num_rows, pa.string())
+    )
+    buf = io.BytesIO()
+    pacsv.write_csv(valid, buf, pacsv.WriteOptions(include_header=False, batch_size=8192))
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in valid.column_names)
+    with conn.cursor() as cur:
+        with cur.copy(
+            sql.SQL("copy stage_user_events ({}) from stdin (format csv)").format(cols)
+        ) as cp:
+            view = buf.getbuffer()
+            for start in range(0, len(view), 1 << 20):
+                cp.write(view[start : start + (1 << 20)])
+        cur.execute(
+            sql.SQL(
+                "insert into {table} ({cols}) select {cols} from stage_user_events"
+                " on conflict (event_id) do nothing"
+            ).format(table=_table(table), cols=cols)
+        )
+        landed = cur.rowcount
+        cur.execute("truncate stage_user_events")
+    return landed
+
+
+def insert_rejected(
+    conn: psycopg.Connection, rejected: pd.DataFrame, run_id: str, source_flag: str
+) -> int:
+    if rejected.empty:
+        return 0
+    frame = rejected[list(REJECTED_COLUMNS)].astype(object).where(rejected.notna(), None)
+    rows = [(*r, run_id, source_flag) for r in frame.itertuples(index=False, name=None)]
+    cols = sql.SQL(", ").join(
+        sql.Identifier(c) for c in (*REJECTED_COLUMNS, "run_id", "source_flag")
+    )
+    marks = sql.SQL(", ").join(sql.Placeholder() * (len(REJECTED_COLUMNS) + 2))
+    with conn.cursor() as cur:
+        cur.executemany(
+            sql.SQL(
+                "insert into raw.user_events_rejected ({}) values ({}) on conflict do nothing"
+            ).format(cols, marks),
+            rows,
+        )
+    return len(rows)
+
+
+def write_batch(
+    conn: psycopg.Connection,
+    valid: pa.Table | pd.DataFrame,
+    rejected: pd.DataFrame,
+    *,
+    table: str,
+    run_id: str,
+    source_flag: str,
+    sink: str | None = None,
+    batch_id: int | None = None,
+) -> BatchResult:
+    """Land one batch in one transaction; with ``sink``, a replayed ``batch_id`` is a no-op."""
+    valid = to_arrow(valid)
+    rows_in = valid.num_rows + len(rejected)
+    with conn.transaction():
+        if sink is not None:
+            # Claim the batch first: a concurrent or replayed writer finds the row and stops.
+            claimed = conn.execute(
+                "insert into ops.stream_batches"
+                " (sink, batch_id, rows_in, rows_landed, rows_rejected)"
+                " values (%s, %s, %s, 0, 0) on conflict do nothing",
+                (sink, batch_id, rows_in),
+            ).rowcount
+            if not claimed:
+                return BatchResult(rows_in, 0, 0, replayed=True)
+        landed = copy_valid(conn, valid, table, run_id, source_flag)
+        n_rejected = insert_rejected(conn, rejected, run_id, source_flag)
+        if sink is not None:
+            conn.execute(
+                "update ops.stream_batches set rows_landed = %s, rows_rejected = %s"
+                " where sink = %s and batch_id = %s",
+                (landed, n_rejected, sink, batch_id),
+            )
+    return BatchResult(rows_in, landed, n_rejected)
+
+
+def heartbeat(
+    conn: psycopg.Connection, sink: str, batch_id: int | None, result: BatchResult, lag: int | None
+) -> None:
+    with conn.transaction():
+        conn.execute(
+            "insert into ops.stream_heartbeat"
+            " (sink, batch_id, rows_in, rows_landed, rows_rejected, lag)"
+            " values (%s, %s, %s, %s, %s, %s)",
+            (sink, batch_id, result.rows_in, result.rows_landed, result.rows_rejected, lag),
+        )
+
+
+def start_run(conn: psycopg.Connection, run_id: str, step: str, args: dict[str, Any]) -> None:
+    with conn.transaction():
+        conn.execute(
+            "insert into ops.run_log (run_id, step, args) values (%s, %s, %s::jsonb)"
+            " on conflict (run_id) do nothing",
+            (run_id, step, psycopg.types.json.Jsonb(args)),
+        )
+
+
+def finish_run(
+    conn: psycopg.Connection,
+    run_id: str,
+    status: str,
+    summary: dict[str, Any],
+    error: str | None = None,
+) -> None:
+    with conn.transaction():
+        conn.execute(
+            "update ops.run_log set finished_at = now(), status = %s, summary = %s, error = %s"
+            " where run_id = %s",
+            (status, psycopg.types.json.Jsonb(summary), error, run_id),
+        )
