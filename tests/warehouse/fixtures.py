@@ -105,7 +105,12 @@ def movie(
     }
 
 
-DANA, EVE, FAY, GUS = (501, "Dana Director"), (502, "Eve Auteur"), (503, "Fay First"), (504, "Gus Second")
+DANA, EVE, FAY, GUS = (
+    (501, "Dana Director"),
+    (502, "Eve Auteur"),
+    (503, "Fay First"),
+    (504, "Gus Second"),
+)
 ACTION, ADVENTURE, DRAMA = (28, "Action"), (12, "Adventure"), (18, "Drama")
 ALPHA_CAST = [  # listed out of billing order on purpose: top cast follows `order`
     (601, "Actor Six", 5),
@@ -117,22 +122,90 @@ ALPHA_CAST = [  # listed out of billing order on purpose: top cast follows `orde
 ]
 
 MOVIES: list[dict[str, Any]] = [
-    movie(101, "Alpha", budget=100 * M, revenue=500 * M, popularity=50.5, vote_average=7.5,
-          vote_count=1000, collection=(9001, "Alpha Collection"), genres=[ACTION, ADVENTURE],
-          cast=ALPHA_CAST, directors=[DANA]),
-    movie(102, "Beta", budget=20 * M, revenue=20 * M, popularity=10.0, vote_average=6.0,
-          vote_count=50, collection=(9001, "Alpha Collection"), genres=[ACTION],
-          cast=[(603, "Actor One", 0)], directors=[DANA]),
-    movie(103, "Gamma", budget=5 * M, revenue=50 * M, popularity=30.0, vote_average=8.0,
-          vote_count=5, genres=[DRAMA], directors=[EVE]),
-    movie(104, "Delta", budget=0, revenue=0, popularity=5.0, vote_average=0.0, vote_count=0,
-          genres=[DRAMA], directors=[FAY], release_date=""),
-    movie(105, "Epsilon", status="Post Production", budget=300 * M, revenue=0, popularity=99.0,
-          vote_average=9.9, vote_count=99, genres=[ACTION], directors=[DANA]),
-    movie(106, "Zeta", budget=50 * M, revenue=25 * M, popularity=50.5, vote_average=7.5,
-          vote_count=200, genres=[DRAMA, ACTION], directors=[EVE]),
-    movie(107, "Eta", budget=10 * M, revenue=30 * M, popularity=1.0, vote_average=4.0,
-          vote_count=10, collection=(9002, "Eta Saga"), genres=[ADVENTURE], directors=[FAY, GUS]),
+    movie(
+        101,
+        "Alpha",
+        budget=100 * M,
+        revenue=500 * M,
+        popularity=50.5,
+        vote_average=7.5,
+        vote_count=1000,
+        collection=(9001, "Alpha Collection"),
+        genres=[ACTION, ADVENTURE],
+        cast=ALPHA_CAST,
+        directors=[DANA],
+    ),
+    movie(
+        102,
+        "Beta",
+        budget=20 * M,
+        revenue=20 * M,
+        popularity=10.0,
+        vote_average=6.0,
+        vote_count=50,
+        collection=(9001, "Alpha Collection"),
+        genres=[ACTION],
+        cast=[(603, "Actor One", 0)],
+        directors=[DANA],
+    ),
+    movie(
+        103,
+        "Gamma",
+        budget=5 * M,
+        revenue=50 * M,
+        popularity=30.0,
+        vote_average=8.0,
+        vote_count=5,
+        genres=[DRAMA],
+        directors=[EVE],
+    ),
+    movie(
+        104,
+        "Delta",
+        budget=0,
+        revenue=0,
+        popularity=5.0,
+        vote_average=0.0,
+        vote_count=0,
+        genres=[DRAMA],
+        directors=[FAY],
+        release_date="",
+    ),
+    movie(
+        105,
+        "Epsilon",
+        status="Post Production",
+        budget=300 * M,
+        revenue=0,
+        popularity=99.0,
+        vote_average=9.9,
+        vote_count=99,
+        genres=[ACTION],
+        directors=[DANA],
+    ),
+    movie(
+        106,
+        "Zeta",
+        budget=50 * M,
+        revenue=25 * M,
+        popularity=50.5,
+        vote_average=7.5,
+        vote_count=200,
+        genres=[DRAMA, ACTION],
+        directors=[EVE],
+    ),
+    movie(
+        107,
+        "Eta",
+        budget=10 * M,
+        revenue=30 * M,
+        popularity=1.0,
+        vote_average=4.0,
+        vote_count=10,
+        collection=(9002, "Eta Saga"),
+        genres=[ADVENTURE],
+        directors=[FAY, GUS],
+    ),
 ]
 # An older payload of Alpha, landed first: staging must take the latest one.
 ALPHA_OLD = movie(101, "Alpha (working title)", budget=1 * M, revenue=1 * M, popularity=1.0)
@@ -143,7 +216,10 @@ def payload_hash(payload: dict[str, Any]) -> str:
 
 
 def land_movies(
-    conn, payloads: Iterable[dict[str, Any]], run_id: str = "fixture", ingested_at: datetime | None = None
+    conn,
+    payloads: Iterable[dict[str, Any]],
+    run_id: str = "fixture",
+    ingested_at: datetime | None = None,
 ) -> None:
     for p in payloads:
         conn.execute(
@@ -187,7 +263,9 @@ EVENTS_RUN1 = [
     event(3, "comment", T0 + timedelta(minutes=40), "u1", 103, {"text": "great", "rating": 4.5}),
     event(4, "watch", T0 + timedelta(minutes=130), "u1", 999, watch(100)),
     event(5, "watch", T0 + timedelta(minutes=190), "u1", 102, watch(900)),
-    event(8, "comment", T0 + timedelta(days=3, minutes=610), "u2", 106, {"text": "meh", "rating": 2.0}),
+    event(
+        8, "comment", T0 + timedelta(days=3, minutes=610), "u2", 106, {"text": "meh", "rating": 2.0}
+    ),
 ]
 LATE_EVENT = event(6, "watch", T0 + timedelta(minutes=160), "u1", 101, watch(1000, 1000))
 # Only in the MongoDB backup (Spark missed it): event 7; event 8 is in both copies.
@@ -195,22 +273,42 @@ MONGO_ONLY = event(7, "click", T0 + timedelta(days=3, minutes=600), "u2", 106, {
 FALLBACK_EVENTS = [event(9, "watch", T0 + timedelta(days=1), "u3", 107, watch(450, 500))]
 
 
-def land_events(conn, table: str, events: Iterable[dict[str, Any]], run_id: str = "fixture") -> None:
+def land_events(
+    conn, table: str, events: Iterable[dict[str, Any]], run_id: str = "fixture"
+) -> None:
     assert table in ("raw.user_events", "raw.user_events_fallback")
     for i, e in enumerate(events):
         conn.execute(
             f"insert into {table} (event_id, event_type, event_ts, user_id, session_id, movie_id,"
             " payload, kafka_topic, kafka_partition, kafka_offset, run_id)"
             " values (%s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s) on conflict do nothing",
-            (e["event_id"], e["event_type"], e["event_ts"], e["user_id"], e["session_id"],
-             e["movie_id"], Jsonb(e["payload"]), f"user_{e['event_type']}_log", i, run_id),
+            (
+                e["event_id"],
+                e["event_type"],
+                e["event_ts"],
+                e["user_id"],
+                e["session_id"],
+                e["movie_id"],
+                Jsonb(e["payload"]),
+                f"user_{e['event_type']}_log",
+                i,
+                run_id,
+            ),
         )
 
 
-def backup_document(e: dict[str, Any], topic: str, offset: int, valid: bool = True) -> dict[str, Any]:
+def backup_document(
+    e: dict[str, Any], topic: str, offset: int, valid: bool = True
+) -> dict[str, Any]:
     envelope = {**e, "event_ts": e["event_ts"].isoformat()}
-    return {"_id": f"{topic}:0:{offset}", "topic": topic, "partition": 0, "offset": offset,
-            "event": envelope, "valid": valid}
+    return {
+        "_id": f"{topic}:0:{offset}",
+        "topic": topic,
+        "partition": 0,
+        "offset": offset,
+        "event": envelope,
+        "valid": valid,
+    }
 
 
 def land_backup(conn, table: str, docs: Iterable[dict[str, Any]], run_id: str = "fixture") -> None:
@@ -229,10 +327,22 @@ def land_run1(conn) -> None:
     land_movies(conn, MOVIES)
     land_events(conn, "raw.user_events", EVENTS_RUN1)
     land_events(conn, "raw.user_events_fallback", FALLBACK_EVENTS)
-    land_backup(conn, "raw.mongo_user_logs", [
-        backup_document(MONGO_ONLY, "user_click_log", 7),
-        # a message the contract rejected: kept in the backup, never a silver event
-        {"_id": "user_click_log:0:8", "topic": "user_click_log", "partition": 0, "offset": 8,
-         "event": {"event_type": "click", "user_id": "u2"}, "valid": False},
-    ])
-    land_backup(conn, "raw.mongo_comments", [backup_document(EVENTS_RUN1[-1], "user_comment_log", 3)])
+    land_backup(
+        conn,
+        "raw.mongo_user_logs",
+        [
+            backup_document(MONGO_ONLY, "user_click_log", 7),
+            # a message the contract rejected: kept in the backup, never a silver event
+            {
+                "_id": "user_click_log:0:8",
+                "topic": "user_click_log",
+                "partition": 0,
+                "offset": 8,
+                "event": {"event_type": "click", "user_id": "u2"},
+                "valid": False,
+            },
+        ],
+    )
+    land_backup(
+        conn, "raw.mongo_comments", [backup_document(EVENTS_RUN1[-1], "user_comment_log", 3)]
+    )

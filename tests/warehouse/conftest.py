@@ -1,0 +1,100 @@
+"""Fixtures for the warehouse tests: raw fixtures landed as the loader, dbt run through the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moviepipe import db
+from moviepipe.config import Settings
+from moviepipe.warehouse_cli import default_target_path
+from tests.warehouse import fixtures
+
+MOVIEPIPE = str(Path(sys.executable).with_name("moviepipe"))
+KPI_TABLES = (
+    "kpi_highest_revenue",
+    "kpi_highest_budget",
+    "kpi_highest_profit",
+    "kpi_highest_roi",
+    "kpi_lowest_roi",
+    "kpi_highest_rated",
+    "kpi_lowest_rated",
+    "kpi_most_popular",
+    "kpi_top_directors",
+    "kpi_top_franchises",
+    "kpi_franchise_vs_standalone",
+)
+
+
+def moviepipe(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real CLI against the settings' database (passwords come from .local/secrets.env)."""
+    env = {**os.environ, "PGDATABASE": settings.pgdatabase}
+    return subprocess.run(
+        [MOVIEPIPE, *args], env=env, text=True, capture_output=True, check=False, timeout=600
+    )
+
+
+def transform(settings: Settings, *dbt_args: str) -> str:
+    proc = moviepipe(settings, "transform", "--", *dbt_args)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def query(settings: Settings, sql: str, role: str = "admin") -> list[dict[str, Any]]:
+    with db.connect(settings, role) as conn, conn.cursor() as cur:  # type: ignore[arg-type]
+        cur.execute(sql)  # type: ignore[arg-type]
+        names = [d.name for d in cur.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def relation_oid(settings: Settings, relation: str) -> int:
+    return query(settings, f"select '{relation}'::regclass::oid as oid")[0]["oid"]
+
+
+@pytest.fixture(scope="session")
+def built(pg_settings: Settings) -> Iterator[dict[str, Any]]:
+    """Run 1: land the fixtures, `moviepipe transform`; everything observed is returned."""
+    with db.connect(pg_settings, "loader") as conn:
+        fixtures.land_run1(conn)
+    out = transform(pg_settings)
+    seen: dict[str, Any] = {"stdout": out}
+    for table in KPI_TABLES:
+        seen[table] = query(pg_settings, f"select * from gold.{table} order by 1")
+    for table in (
+        "dim_movie",
+        "dim_session",
+        "dim_user",
+        "fact_user_event",
+        "fact_user_event_fallback",
+    ):
+        seen[table] = query(pg_settings, f"select * from gold.{table}")
+    seen["movies_curated"] = query(pg_settings, "select * from silver.movies_curated")
+    seen["user_events"] = query(pg_settings, "select * from silver.user_events")
+    seen["snapshot"] = query(pg_settings, "select * from snapshots.movie_metrics_snapshot")
+    seen["fact_oid"] = relation_oid(pg_settings, "gold.fact_user_event")
+    yield seen
+    shutil.rmtree(default_target_path(pg_settings).parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def rebuilt(built: dict[str, Any], pg_settings: Settings) -> dict[str, Any]:
+    """Run 2: a late event that bridges two sessions and a newer TMDB payload, then build again."""
+    alpha = {**fixtures.MOVIES[0], "popularity": 60.0, "vote_count": 1100}
+    beta = {**fixtures.MOVIES[1], "overview": "A new synopsis: no metric changed."}
+    with db.connect(pg_settings, "loader") as conn:
+        fixtures.land_events(conn, "raw.user_events", [fixtures.LATE_EVENT], run_id="run2")
+        fixtures.land_movies(conn, [alpha, beta], run_id="run2")
+    transform(pg_settings)
+    return {
+        "fact_user_event": query(pg_settings, "select * from gold.fact_user_event"),
+        "dim_session": query(pg_settings, "select * from gold.dim_session"),
+        "snapshot": query(pg_settings, "select * from snapshots.movie_metrics_snapshot"),
+        "fact_oid": relation_oid(pg_settings, "gold.fact_user_event"),
+    }
