@@ -222,3 +222,25 @@ CASES: list[tuple[str, str, bytes | None, str | None]] = [
         "bad_payload:fields",
     ),
 ]
+
+
+def fresh_topics(settings: Settings) -> Settings:
+    """``settings`` with a topic prefix of its own, topics created: one scenario, one set."""
+    from moviepipe.services import kafka
+
+    prefix = f"{settings.moviepipe_topic_prefix}{uuid.uuid4().hex[:6]}_"
+    out = settings.model_copy(update={"moviepipe_topic_prefix": prefix})
+    kafka.ensure_topics(out)
+    return out
+
+
+def live_bad_messages(prefix: str) -> list[tuple[str, bytes | None, str]]:
+    """(topic, value, expected reason) for every rejection kind, against the real clock."""
+    out = [
+        (prefix + topic, value, reason)
+        for name, topic, value, reason in CASES
+        if reason is not None and not name.startswith("future")
+    ]
+    future = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    out.append((prefix + "user_watch_log", raw(event(event_ts=future)), "future_timestamp"))
+    return out

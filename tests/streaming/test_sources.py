@@ -1,0 +1,80 @@
+"""Producer sources: the seeded simulator and the MovieLens replay give valid, stable events."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from moviepipe.events import check_event
+from streaming.sources import movielens_events, simulate_events
+
+START = datetime(2024, 3, 4, tzinfo=UTC)  # a Monday
+SHARED_ML = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "movielens_small"
+
+
+def test_simulator_is_deterministic_and_valid(rules):
+    events = list(simulate_events(3000, seed=11, movie_ids=[603, 604, 605], start=START))
+    assert events == list(simulate_events(3000, seed=11, movie_ids=[603, 604, 605], start=START))
+    assert events != list(simulate_events(3000, seed=12, movie_ids=[603, 604, 605], start=START))
+    assert len(events) == 3000
+    assert len({e["event_id"] for e in events}) == 3000
+    now = datetime.now(UTC)
+    reasons = Counter(
+        check_event(json.dumps(e).encode(), now=now, rules=rules).reason for e in events
+    )
+    assert reasons == {None: 3000}
+    types = Counter(e["event_type"] for e in events)
+    assert types["watch"] and types["click"] and types["comment"]
+    assert {e["movie_id"] for e in events} <= {603, 604, 605}
+
+
+def test_simulator_has_daily_rhythm(rules):
+    events = list(simulate_events(20000, seed=3, start=START))
+    hours = Counter(datetime.fromisoformat(e["event_ts"]).hour for e in events)
+    evening = sum(hours[h] for h in (19, 20, 21))
+    night = sum(hours[h] for h in (3, 4, 5))
+    assert evening > 3 * night
+
+
+def _write(path: Path, header: str, rows: list[str]) -> None:
+    path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())  # CRLF as distributed
+
+
+def test_movielens_mapping_and_skips(tmp_path, rules):
+    _write(tmp_path / "links.csv", "movieId,imdbId,tmdbId", ["1,114709,862", "2,113497,"])
+    _write(
+        tmp_path / "ratings.csv",
+        "userId,movieId,rating,timestamp",
+        ["1,1,4.0,964982703", "1,2,3.5,964981247", "7,1,0.5,1000000000"],
+    )
+    _write(
+        tmp_path / "tags.csv",
+        "userId,movieId,tag,timestamp",
+        ['2,1,"pixar, funny",1445714994', "2,2,fun,1445714996"],
+    )
+    replay = movielens_events(tmp_path)
+    events = list(replay)
+    assert replay.skipped == 2  # the rating and the tag of movie 2, which has no TMDB id
+    assert [e["event_type"] for e in events] == ["watch", "watch", "comment"]
+    assert {e["movie_id"] for e in events} == {862}
+    watch = events[0]
+    assert watch["user_id"] == "1"
+    assert watch["payload"]["rating"] == 4.0
+    assert watch["event_ts"].startswith("2000-07-30T")  # 964982703, original time kept
+    assert events[2]["payload"]["text"] == "pixar, funny"
+    assert [e["event_id"] for e in events] == [e["event_id"] for e in movielens_events(tmp_path)]
+    now = datetime.now(UTC)
+    assert all(check_event(json.dumps(e).encode(), now=now, rules=rules).event for e in events)
+
+
+def test_movielens_real_data_is_valid(rules):
+    replay = movielens_events(SHARED_ML)
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    n = 0
+    for e in replay:
+        assert check_event(json.dumps(e).encode(), now=now, rules=rules).reason is None, e
+        n += 1
+    assert replay.skipped > 0
+    assert n + replay.skipped == 100_836 + 3_683
