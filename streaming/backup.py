@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,8 @@ from moviepipe.services import mongo
 from streaming.kafka_io import commit_chunk, iter_chunks, make_consumer
 
 GROUP = "moviepipe-backup"
+# Verdicts that mean the value is not strict JSON: kept as base64 bytes instead.
+UNDECODABLE = {"not_json", "not_utf8", "oversize"}
 
 
 def mongo_database(settings: Settings) -> str:
@@ -38,7 +41,7 @@ def mongo_database(settings: Settings) -> str:
 
 
 def _storable(value: Any) -> bool:
-    """MongoDB refuses some JSON: keys with '$' or '.', NUL in keys, integers over 64 bits."""
+    """MongoDB-wire servers refuse some JSON: '$' or '.' in keys, huge integers, NaN."""
     if isinstance(value, dict):
         return all(
             not k.startswith("$") and "." not in k and "\x00" not in k and _storable(v)
@@ -48,6 +51,8 @@ def _storable(value: Any) -> bool:
         return all(_storable(v) for v in value)
     if isinstance(value, int) and not isinstance(value, bool):
         return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
     return True
 
 
@@ -74,8 +79,9 @@ def backup_document(
         "backed_up_at": now,
     }
     decoded = None
-    with contextlib.suppress(ValueError):
-        decoded = json.loads(value) if value else None
+    if verdict.reason not in UNDECODABLE:  # strict JSON: no NaN, no duplicate keys
+        with contextlib.suppress(ValueError):
+            decoded = json.loads(value) if value else None
     if decoded is not None and _storable(decoded):
         try:
             BSON.encode({"event": decoded})
@@ -83,7 +89,7 @@ def backup_document(
         except Exception:
             decoded = None
     if "event" not in doc:
-        doc["raw_value_b64"] = base64.b64encode(value or b"").decode("ascii")
+        doc["raw_value_b64"] = None if value is None else base64.b64encode(value).decode("ascii")
     return doc
 
 
