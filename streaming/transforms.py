@@ -45,19 +45,88 @@ def _get(v: Column, path: str, as_type: str = "variant") -> Column:
     return F.try_variant_get(v, f"$.{path}", as_type)
 
 
-def _vtype(v: Column, path: str) -> Column:
-    return F.schema_of_variant(_get(v, path))
+def _key(path: str) -> str:
+    return path.replace(".", "__")
+
+
+PAYLOAD_TYPE = {
+    f"payload.{name}": event_type
+    for event_type, fields in PAYLOAD_FIELDS.items()
+    for name, _, _ in fields
+}
+
+
+def _paths() -> list[tuple[str, str]]:
+    return [(name, kind) for name, kind, _ in ENVELOPE_FIELDS] + [
+        (f"payload.{name}", kind) for fields in PAYLOAD_FIELDS.values() for name, kind, _ in fields
+    ]
+
+
+def _types(v: Column) -> list[Column]:
+    """Each field's JSON type (first projection; the values are read by type afterwards).
+
+    Payload fields are looked at only for their own event type.
+    """
+    etype = F.try_variant_get(v, "$.event_type", "string")
+    cols = [F.to_json(v).alias("_json")]
+    for path, _ in _paths():
+        t = F.schema_of_variant(_get(v, path))
+        event_type = PAYLOAD_TYPE.get(path)
+        if event_type is not None:
+            t = F.when(etype == event_type, t)
+        cols.append(t.alias(f"_t_{_key(path)}"))
+    return cols
+
+
+def _values(v: Column) -> list[Column]:
+    """Each field's value, read only when its type fits.
+
+    Separate projections: the checks use these columns many times, and Spark does
+    not inline non-trivial expressions used more than once. Reading a value only
+    when the type fits also avoids failing casts, which are slow.
+    """
+    cols = []
+    for path, kind in _paths():
+        t = _t(path)
+        if kind in {"number_ge0", "number_gt0", "rating"}:
+            cols.append(F.when(_is_number(t), _get(v, path, "double")).alias(f"_d_{_key(path)}"))
+        if kind != "object":
+            cols.append(F.when(t == "STRING", _get(v, path, "string")).alias(f"_s_{_key(path)}"))
+    ts = _s("event_ts")
+    return [
+        *cols,
+        F.when(_t("movie_id").isin(*INT_TYPES), _get(v, "movie_id", "bigint")).alias("_n_movie_id"),
+        F.when(ts.rlike(TS_RE), F.try_to_timestamp(ts)).alias("_ts"),
+        F.when(_t("payload").startswith("OBJECT"), F.to_json(_get(v, "payload"))).alias("_payload"),
+    ]
+
+
+def _t(path: str) -> Column:
+    return F.col(f"_t_{_key(path)}")
+
+
+def _s(path: str) -> Column:
+    return F.col(f"_s_{_key(path)}")
+
+
+def _d(path: str) -> Column:
+    return F.col(f"_d_{_key(path)}")
+
+
+def _shown(path: str, kind: str) -> Column:
+    """The offending value for a detail message, when it is a string."""
+    if kind == "object":
+        return F.coalesce(_t(path), F.lit(""))
+    return F.coalesce(F.substring(_s(path), 1, 80), _t(path), F.lit(""))
 
 
 def _is_number(t: Column) -> Column:
     return t.isin(*INT_TYPES, "DOUBLE", "FLOAT") | t.startswith("DECIMAL")
 
 
-def _payload_ok(kind: str, v: Column, path: str, rules: Rules) -> Column:
+def _payload_ok(kind: str, path: str, rules: Rules) -> Column:
     ev = rules.events
-    t = _vtype(v, path)
-    num = _get(v, path, "double")
-    s = _get(v, path, "string")
+    t, s, num = _t(path), _s(path), _d(path)
     if kind == "number_ge0":
         return _is_number(t) & (num >= 0)
     if kind == "number_gt0":
@@ -77,12 +146,10 @@ def _payload_ok(kind: str, v: Column, path: str, rules: Rules) -> Column:
     raise AssertionError(kind)
 
 
-def _checks(
-    value: Column, topic: Column, v: Column, rules: Rules, now: datetime, topic_prefix: str
-) -> list[tuple[Column, str, Column]]:
+def _checks(rules: Rules, now: datetime, topic_prefix: str) -> list[tuple[Column, str, Column]]:
     """(failed, reason, detail) in the order of ``moviepipe.events._check``."""
     ev = rules.events
-    text = value.cast("string")
+    value, topic, v = F.col("value"), F.col("topic"), F.col("_v")
     size = F.length(value)
     checks: list[tuple[Column, str, Column]] = [
         (value.isNull() | (size == 0), "not_json", F.lit("empty message")),
@@ -91,31 +158,31 @@ def _checks(
             "oversize",
             F.format_string(f"%d bytes > {ev.max_message_bytes}", size),
         ),
-        (~F.is_valid_utf8(text), "not_utf8", F.lit("invalid UTF-8 byte sequence")),
+        (~F.col("_utf8"), "not_utf8", F.lit("invalid UTF-8 byte sequence")),
         (v.isNull(), "not_json", F.lit("not a JSON document")),
         (
-            ~F.coalesce(F.schema_of_variant(v).startswith("OBJECT"), F.lit(False)),
+            ~F.col("_json").startswith("{"),
             "not_object",
-            F.concat(F.lit("top level is "), F.schema_of_variant(v)),
+            F.concat(F.lit("top level is "), F.substring(F.col("_json"), 1, 40)),
         ),
         (
-            F.to_json(v).rlike(NUL_ESCAPE_RE) | ~F.is_valid_utf8(F.to_json(v)),
+            (F.col("_json").contains("\\u0000") & F.col("_json").rlike(NUL_ESCAPE_RE))
+            | ~F.is_valid_utf8(F.col("_json")),
             "bad_unicode",
             F.lit("NUL character or lone surrogate in a string"),
         ),
     ]
     for name, kind, required in ENVELOPE_FIELDS:
-        t = _vtype(v, name)
-        s = _get(v, name, "string")
+        t, s = _t(name), _s(name)
         missing = t.isNull() | (t == "VOID")
         if kind == "uuid":
             ok = (t == "STRING") & s.rlike(UUID_RE)
         elif kind == "string":
             ok = (t == "STRING") & (F.length(s) > 0)
         elif kind == "timestamp":
-            ok = (t == "STRING") & s.rlike(TS_RE) & F.try_to_timestamp(s).isNotNull()
+            ok = F.col("_ts").isNotNull()  # a string of the right shape that parses
         elif kind == "id":
-            n = _get(v, name, "bigint")
+            n = F.col("_n_movie_id")
             ok = t.isin(*INT_TYPES) & (n > 0) & (n <= MAX_BIGINT)
         elif kind == "object":
             ok = t.startswith("OBJECT")
@@ -127,11 +194,10 @@ def _checks(
             (
                 ~missing & ~ok,
                 f"bad_type:{name}",
-                F.concat(F.lit(f"{name} is not a valid {kind}: "), F.substring(s, 1, 80)),
+                F.concat(F.lit(f"{name} is not a valid {kind}: "), _shown(name, kind)),
             )
         )
-    etype = _get(v, "event_type", "string")
-    ts = F.try_to_timestamp(_get(v, "event_ts", "string"))
+    etype = _s("event_type")
     expected_topic = F.create_map(
         *[
             x
@@ -152,19 +218,19 @@ def _checks(
             "topic_mismatch",
             F.format_string("%s event on topic %s", etype, topic),
         ),
-        (ts > F.lit(limit), "future_timestamp", F.lit("event_ts is after now + skew")),
+        (F.col("_ts") > F.lit(limit), "future_timestamp", F.lit("event_ts is after now + skew")),
     ]
     for event_type, fields in PAYLOAD_FIELDS.items():
         for name, kind, required in fields:
             path = f"payload.{name}"
-            t = _vtype(v, path)
+            t = _t(path)
             missing = t.isNull() | (t == "VOID")
-            bad = (F.lit(required) & missing) | (~missing & ~_payload_ok(kind, v, path, rules))
+            bad = (F.lit(required) & missing) | (~missing & ~_payload_ok(kind, path, rules))
             checks.append(
                 (
                     (etype == event_type) & bad,
                     f"bad_payload:{name}",
-                    F.lit(f"payload.{name} is missing or fails {kind}"),
+                    F.concat(F.lit(f"payload.{name} fails {kind}: "), _shown(path, kind)),
                 )
             )
     return checks
@@ -178,29 +244,38 @@ def spark_classify(
     One pass, so a streaming sink can collect a micro-batch once and split it.
     """
     now = now or datetime.now(UTC)
-    v = F.try_parse_json(F.col("value").cast("string"))
-    checks = _checks(F.col("value"), F.col("topic"), F.col("_v"), rules, now, topic_prefix)
-    reason = F.coalesce(*[F.when(failed, F.lit(code)) for failed, code, _ in checks])
-    detail = F.coalesce(*[F.when(failed, d) for failed, _, d in checks])
-    w = F.col("_v")
-    return df_kafka.withColumn(
-        "_v", F.when(F.is_valid_utf8(F.col("value").cast("string")), v)
-    ).select(
-        F.lower(_get(w, "event_id", "string")).alias("event_id"),
-        _get(w, "event_type", "string").alias("event_type"),
-        F.try_to_timestamp(_get(w, "event_ts", "string")).alias("event_ts"),
-        _get(w, "user_id", "string").alias("user_id"),
-        _get(w, "session_id", "string").alias("session_id"),
-        _get(w, "movie_id", "bigint").alias("movie_id"),
-        F.to_json(_get(w, "payload")).alias("payload"),
-        F.col("topic").alias("kafka_topic"),
-        F.col("partition").alias("kafka_partition"),
-        F.col("offset").alias("kafka_offset"),
-        F.col("timestamp").alias("kafka_timestamp"),
-        F.col("key").alias("raw_key"),
-        F.col("value").alias("raw_value"),
-        reason.alias("reason"),
-        detail.alias("reason_detail"),
+    text = F.col("value").cast("string")
+    checks = _checks(rules, now, topic_prefix)
+    first_failed = F.coalesce(
+        *[F.when(failed, F.lit(i)) for i, (failed, _, _) in enumerate(checks)]
+    )
+    codes = F.array(*[F.lit(code) for _, code, _ in checks])
+    details = [F.when(F.col("_check") == i, d) for i, (_, _, d) in enumerate(checks)]
+    return (
+        df_kafka.withColumn("_utf8", F.is_valid_utf8(text))
+        .withColumn("_v", F.when(F.col("_utf8"), F.try_parse_json(text)))
+        .select("*", *_types(F.col("_v")))
+        .select("*", *_values(F.col("_v")))
+        .withColumn("_check", first_failed)
+        .select(
+            F.lower(_s("event_id")).alias("event_id"),
+            _s("event_type").alias("event_type"),
+            F.col("_ts").alias("event_ts"),
+            _s("user_id").alias("user_id"),
+            _s("session_id").alias("session_id"),
+            F.col("_n_movie_id").alias("movie_id"),
+            F.col("_payload").alias("payload"),
+            F.col("topic").alias("kafka_topic"),
+            F.col("partition").alias("kafka_partition"),
+            F.col("offset").alias("kafka_offset"),
+            F.col("timestamp").alias("kafka_timestamp"),
+            F.col("key").alias("raw_key"),
+            F.col("value").alias("raw_value"),
+            F.when(F.col("_check").isNotNull(), F.element_at(codes, F.col("_check") + 1)).alias(
+                "reason"
+            ),
+            F.coalesce(*details).alias("reason_detail"),
+        )
     )
 
 

@@ -1,0 +1,390 @@
+"""Streaming benchmark: Spark landing, COPY baseline, continuous latency, pandas fallback, memory.
+
+Run alone with ``.venv/bin/python -m bench streaming``. It uses a database and
+topics of its own and removes them at the end. Sizes are parameters (defaults
+are the issue's figures; on a 2-core machine the whole run takes some minutes):
+
+* ``BENCH_STREAM_EVENTS``          events for landing throughput (default 500000)
+* ``BENCH_STREAM_FALLBACK_SIZES``  backlogs for the fallback (default "100000,1000000")
+* ``BENCH_STREAM_LATENCY_S``       seconds of 1k events/s for the latency run (default 30)
+
+Figures printed, each with its target:
+
+* landing throughput (``land --available-now``), events/s, and as a ratio to a
+  plain COPY of the same rows into the same table in the same run;
+* continuous-mode latency at 1k events/s, produce time to row visible, p50/p99;
+* fallback throughput (ratio to COPY) and peak memory at each backlog;
+* Spark driver peak memory (JVM + Python driver RSS).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+MOVIEPIPE = Path(sys.executable).parent / "moviepipe"
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _tree_rss(pid: int) -> dict[int, int]:
+    """RSS in bytes of ``pid`` and all its descendants (from /proc)."""
+    out: dict[int, int] = {}
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        out[p] = int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    stack += [int(c) for c in fh.read().split()]
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return out
+
+
+class PeakRss(threading.Thread):
+    """Samples the RSS of a process tree every 100 ms; ``peak`` is the largest total."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self._done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, sum(_tree_rss(self.pid).values()))
+            time.sleep(0.1)
+
+    def stop(self) -> int:
+        self._done.set()
+        self.join()
+        return self.peak
+
+
+def _mb(n: float) -> str:
+    return f"{n / 2**20:,.0f} MB"
+
+
+def _line(name: str, value: str, target: str, ok: bool | None) -> None:
+    mark = "" if ok is None else ("  OK" if ok else "  MISSED")
+    print(f"  {name:<44} {value:>22}   target {target}{mark}", flush=True)
+
+
+def _settings_for(base, prefix: str):
+    from moviepipe.services import kafka
+
+    s = base.model_copy(update={"moviepipe_topic_prefix": prefix})
+    kafka.ensure_topics(s)
+    return s
+
+
+def _env(settings) -> dict[str, str]:
+    return {**os.environ, "PGDATABASE": settings.pgdatabase,
+            "MOVIEPIPE_TOPIC_PREFIX": settings.moviepipe_topic_prefix}  # fmt: skip
+
+
+def _produce(settings, rules, n: int, seed: int) -> float:
+    from streaming.producer import produce
+    from streaming.sources import simulate_events
+
+    start = datetime(2024, 4, 1, tzinfo=UTC)
+    t0 = time.monotonic()
+    summary = produce(settings, rules, simulate_events(n, seed, start=start))
+    assert summary["failed"] == 0, summary
+    return time.monotonic() - t0
+
+
+def _count(settings, table: str) -> int:
+    from moviepipe import db
+
+    with db.connect(settings, "admin") as conn:
+        return conn.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+
+
+def _run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    t0 = time.monotonic()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        sampler = PeakRss(proc.pid)
+        sampler.start()
+        rc = proc.wait()
+        peak = sampler.stop()
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    if rc != 0:
+        raise RuntimeError(f"{cmd} failed:\n{text[-3000:]}")
+    return time.monotonic() - t0, peak, text
+
+
+def _last_json(text: str) -> dict:
+    start = text.rindex("\n{") + 1 if "\n{" in text else text.index("{")
+    return json.loads(text[start:])
+
+
+def bench_landing(settings, rules, n: int, ckpt: Path) -> dict:
+    from moviepipe import db
+
+    produce_s = _produce(settings, rules, n, seed=1)
+    print(f"  produced {n:,} events in {produce_s:.1f}s", flush=True)
+    cmd = [str(MOVIEPIPE), "stream", "land", "--available-now", "--checkpoint-dir", str(ckpt)]
+    wall, peak, text = _run_measured(cmd, _env(settings))
+    summary = _last_json(text)
+    with db.connect(settings, "admin") as conn:
+        started, finished = conn.execute(
+            "select started_at, finished_at from ops.run_log where run_id = %s",
+            (summary["run_id"],),
+        ).fetchone()
+        first, last = conn.execute(
+            "select min(committed_at), max(committed_at) from ops.stream_batches"
+        ).fetchone()
+    landed = _count(settings, "raw.user_events")
+    assert landed == n, (landed, n)
+    return {"wall_s": wall, "landing_s": (finished - started).total_seconds(),
+            "batches_s": (last - first).total_seconds(), "peak_rss": peak,
+            "batches": summary["batches"]}  # fmt: skip
+
+
+def bench_copy(settings) -> float:
+    """Seconds for a plain COPY of the landed rows back into the (emptied) same table."""
+    from moviepipe import db
+
+    with db.connect(settings, "admin") as conn:
+        buf = io.BytesIO()
+        with conn.cursor().copy("copy raw.user_events to stdout") as cp:
+            for chunk in cp:
+                buf.write(chunk)
+        conn.execute("truncate raw.user_events")
+        conn.commit()
+        t0 = time.monotonic()
+        with conn.cursor().copy("copy raw.user_events from stdin") as cp:
+            view = buf.getbuffer()
+            for i in range(0, len(view), 1 << 20):
+                cp.write(view[i : i + (1 << 20)])
+        conn.commit()
+        elapsed = time.monotonic() - t0
+        conn.execute("truncate raw.user_events")  # the latency run starts from an empty table
+        conn.commit()
+        return elapsed
+
+
+def bench_fallback(settings, rules, n: int, seed: int) -> dict:
+    _produce(settings, rules, n, seed)
+    code = (
+        "import json, resource, sys\n"
+        "from moviepipe.config import load_settings\n"
+        "from moviepipe.rules import load_rules\n"
+        "from streaming.fallback import run_fallback\n"
+        "r = run_fallback(load_settings(), load_rules(), available_now=True)\n"
+        "r['maxrss'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+        "print(json.dumps(r))\n"
+    )
+    wall, peak, text = _run_measured([sys.executable, "-c", code], _env(settings))
+    summary = _last_json(text)
+    assert summary["landed"] == n, summary
+    return {"wall_s": wall, "maxrss": summary["maxrss"], "peak_rss": peak}
+
+
+def bench_latency(settings, rules, seconds: int, ckpt: Path) -> dict:
+    from moviepipe import db
+    from streaming.producer import make_producer, produce
+    from streaming.sources import simulate_events
+
+    proc = subprocess.Popen(
+        [str(MOVIEPIPE), "stream", "land", "--checkpoint-dir", str(ckpt)],
+        env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    sampler = PeakRss(proc.pid)
+    sampler.start()
+    produced: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    topics = [settings.topic(t) for t in rules.events.topic_by_event_type.values()]
+    try:
+        # warm up: the query is running once a first event is visible
+        producer = make_producer(settings)
+        warm = [dict(e, event_ts=datetime.now(UTC).isoformat()) for e in simulate_events(1, 99)]
+        produce(settings, rules, warm, producer=producer)
+        deadline = time.monotonic() + 180
+        while _count(settings, "raw.user_events") == 0:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("continuous landing did not start")
+            time.sleep(0.2)
+        stop = threading.Event()
+
+        def poll() -> None:
+            marks = {(t, p): -1 for t in topics for p in range(64)}
+            with db.connect(settings, "admin", autocommit=True) as conn:
+                while not stop.is_set():
+                    rows = conn.execute(
+                        "select event_id::text, kafka_topic, kafka_partition, kafka_offset"
+                        " from raw.user_events where kafka_topic = any(%s) and kafka_offset > coalesce(("
+                        "  select o from unnest(%s::text[], %s::int[], %s::bigint[]) m(t, p, o)"
+                        "  where m.t = kafka_topic and m.p = kafka_partition), -1)",
+                        (
+                            topics,
+                            [k[0] for k in marks],
+                            [k[1] for k in marks],
+                            list(marks.values()),
+                        ),
+                    ).fetchall()
+                    now = time.time()
+                    for event_id, t, p, o in rows:
+                        seen.setdefault(event_id, now)
+                        marks[(t, p)] = max(marks[(t, p)], o)
+                    time.sleep(0.02)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        events = list(simulate_events(seconds * 1000, 123, start=datetime.now(UTC)))
+
+        def stamp(event: dict) -> None:
+            produced[event["event_id"]] = time.time()
+
+        # event_ts of the simulator runs ahead of the clock; keep them in the past
+        for e in events:
+            e["event_ts"] = datetime.now(UTC).isoformat()
+        produce(settings, rules, events, rate=1000, producer=producer, on_sent=stamp)
+        deadline = time.monotonic() + 60
+        while len(seen) < len(produced) + 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        poller.join()
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        peak = sampler.stop()
+    lat = sorted(seen[e] - produced[e] for e in produced if e in seen)
+    return {
+        "p50": statistics.median(lat),
+        "p99": lat[int(0.99 * (len(lat) - 1))],
+        "missing": len(produced) - len(lat),
+        "n": len(produced),
+        "peak_rss": peak,
+    }
+
+
+def main() -> None:
+    from confluent_kafka.admin import AdminClient
+
+    from moviepipe import db, services
+    from moviepipe.config import load_settings
+    from moviepipe.rules import load_rules
+
+    n = _env_int("BENCH_STREAM_EVENTS", 500_000)
+    fallback_sizes = [int(x) for x in os.environ.get("BENCH_STREAM_FALLBACK_SIZES", "100000,1000000").split(",")]  # fmt: skip
+    latency_s = _env_int("BENCH_STREAM_LATENCY_S", 30)
+    base = services.up(load_settings())
+    rules = load_rules()
+    tag = uuid.uuid4().hex[:6]
+    dbname = f"bench_stream_{tag}"
+    db.bootstrap(base, dbname)
+    base = base.model_copy(update={"pgdatabase": dbname})
+    work = Path(tempfile.mkdtemp(prefix="bench_stream_"))
+    prefixes: list[str] = []
+
+    def topics_for(name: str):
+        prefix = f"bench_{tag}_{name}_"
+        prefixes.append(prefix)
+        return _settings_for(base, prefix)
+
+    try:
+        print(
+            f"landing {n:,} events with `stream land --available-now` (Spark local[2])", flush=True
+        )
+        land = bench_landing(topics_for("land"), rules, n, work / "ckpt_land")
+        copy_s = bench_copy(base)
+        copy_rate = n / copy_s
+        rate = n / land["landing_s"]
+        _line(
+            "COPY of the same rows into raw.user_events", f"{copy_rate:,.0f} ev/s", "baseline", None
+        )
+        _line(
+            "landing throughput (query run)", f"{rate:,.0f} ev/s", ">= 20,000 ev/s", rate >= 20_000
+        )
+        _line("  ratio to COPY", f"{rate / copy_rate:.2f}x", ">= 0.4x", rate / copy_rate >= 0.4)
+        _line(
+            "  incl. Spark start-up (process wall time)",
+            f"{n / land['wall_s']:,.0f} ev/s",
+            "info",
+            None,
+        )
+        _line("  micro-batches", f"{land['batches']}", "info", None)
+        _line(
+            "Spark driver peak RSS (available-now)",
+            _mb(land["peak_rss"]),
+            "<= 2 GB",
+            land["peak_rss"] <= 2 << 30,
+        )
+
+        print(f"continuous landing, {latency_s}s at 1,000 events/s", flush=True)
+        lat = bench_latency(topics_for("lat"), rules, latency_s, work / "ckpt_lat")
+        _line(
+            "latency p50 (produce -> row visible)", f"{lat['p50']:.2f} s", "<= 1 s", lat["p50"] <= 1
+        )
+        _line("latency p99", f"{lat['p99']:.2f} s", "<= 2 s", lat["p99"] <= 2)
+        _line("  events not seen", f"{lat['missing']} of {lat['n']}", "0", lat["missing"] == 0)
+        _line(
+            "Spark driver peak RSS (continuous)",
+            _mb(lat["peak_rss"]),
+            "<= 2 GB",
+            lat["peak_rss"] <= 2 << 30,
+        )
+
+        peaks = []
+        for i, size in enumerate(fallback_sizes):
+            print(f"pandas fallback over a backlog of {size:,} events", flush=True)
+            fb = bench_fallback(topics_for(f"fb{i}"), rules, size, seed=10 + i)
+            fb_rate = size / fb["wall_s"]
+            peaks.append(fb["maxrss"])
+            _line(f"fallback throughput ({size:,})", f"{fb_rate:,.0f} ev/s", "info", None)
+            _line(
+                "  ratio to COPY",
+                f"{fb_rate / copy_rate:.2f}x",
+                ">= 0.3x",
+                fb_rate / copy_rate >= 0.3,
+            )
+            _line("  peak memory (maxrss)", _mb(fb["maxrss"]), "flat in backlog", None)
+        if len(peaks) > 1:
+            growth = peaks[-1] / peaks[0] - 1
+            _line(
+                "fallback memory growth, largest vs smallest",
+                f"{growth:+.0%}",
+                "<= +20%",
+                growth <= 0.2,
+            )
+    finally:
+        admin = AdminClient({"bootstrap.servers": base.kafka_bootstrap_servers})
+        doomed = [p + t for p in prefixes for t in base.tunable("kafka.topics", [])]
+        if doomed:
+            for fut in admin.delete_topics(doomed, operation_timeout=30).values():
+                try:
+                    fut.result()
+                except Exception:  # noqa: BLE001 - best-effort clean-up
+                    pass
+        db.drop_database(base, dbname)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
