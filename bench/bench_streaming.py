@@ -19,6 +19,7 @@ Figures printed, each with its target:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -115,7 +116,7 @@ def _count(settings, table: str) -> int:
     from moviepipe import db
 
     with db.connect(settings, "admin") as conn:
-        return conn.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
+        return conn.execute(f"select count(*) from {table}").fetchone()[0]
 
 
 def _run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
@@ -234,7 +235,8 @@ def bench_latency(settings, rules, seconds: int, ckpt: Path) -> dict:
                 while not stop.is_set():
                     rows = conn.execute(
                         "select event_id::text, kafka_topic, kafka_partition, kafka_offset"
-                        " from raw.user_events where kafka_topic = any(%s) and kafka_offset > coalesce(("
+                        " from raw.user_events where kafka_topic = any(%s)"
+                        " and kafka_offset > coalesce(("
                         "  select o from unnest(%s::text[], %s::int[], %s::bigint[]) m(t, p, o)"
                         "  where m.t = kafka_topic and m.p = kafka_partition), -1)",
                         (
@@ -292,7 +294,8 @@ def main() -> None:
     from moviepipe.rules import load_rules
 
     n = _env_int("BENCH_STREAM_EVENTS", 500_000)
-    fallback_sizes = [int(x) for x in os.environ.get("BENCH_STREAM_FALLBACK_SIZES", "100000,1000000").split(",")]  # fmt: skip
+    sizes = os.environ.get("BENCH_STREAM_FALLBACK_SIZES", "100000,1000000")
+    fallback_sizes = [int(x) for x in sizes.split(",")]
     latency_s = _env_int("BENCH_STREAM_LATENCY_S", 30)
     base = services.up(load_settings())
     rules = load_rules()
@@ -378,10 +381,8 @@ def main() -> None:
         doomed = [p + t for p in prefixes for t in base.tunable("kafka.topics", [])]
         if doomed:
             for fut in admin.delete_topics(doomed, operation_timeout=30).values():
-                try:
+                with contextlib.suppress(Exception):  # best-effort clean-up
                     fut.result()
-                except Exception:  # noqa: BLE001 - best-effort clean-up
-                    pass
         db.drop_database(base, dbname)
         shutil.rmtree(work, ignore_errors=True)
 

@@ -65,7 +65,11 @@ def backup_document(
     """
     value: bytes | None = msg["value"]
     verdict = check_event(
-        value, now=now, rules=rules, topic=msg["topic"], topic_prefix=topic_prefix
+        value,
+        now=msg["timestamp"] or now,
+        rules=rules,
+        topic=msg["topic"],
+        topic_prefix=topic_prefix,
     )
     doc: dict[str, Any] = {
         "_id": f"{msg['topic']}:{msg['partition']}:{msg['offset']}",

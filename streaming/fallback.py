@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import getpass
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from moviepipe import db
@@ -61,7 +60,6 @@ def run_fallback(
                 valid, rejected = pandas_parse_validate(
                     to_records(msgs),
                     rules,
-                    now=datetime.now(UTC),
                     topic_prefix=settings.moviepipe_topic_prefix,
                 )
                 result = sink.write_batch(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,7 @@ class BatchWriter:
     def __call__(self, batch_df, batch_id: int) -> None:
         from streaming.transforms import spark_classify
 
+        t0 = time.monotonic()
         classified = spark_classify(
             batch_df, self.rules, topic_prefix=self.settings.moviepipe_topic_prefix
         )
@@ -130,6 +132,7 @@ class BatchWriter:
         is_valid = pc.is_null(table["reason"])
         valid = table.filter(is_valid)
         rejected = table.filter(pc.invert(is_valid)).to_pandas()
+        t1 = time.monotonic()
         conn = self.conn()
         result = sink.write_batch(
             conn,
@@ -141,6 +144,7 @@ class BatchWriter:
             sink=self.sink_key(),
             batch_id=batch_id,
         )
+        t2 = time.monotonic()
         sink.heartbeat(conn, SINK, batch_id, result, self.lag(table))
         t = self.totals
         t["batches"] += 1
@@ -148,7 +152,10 @@ class BatchWriter:
         t["landed"] += result.rows_landed
         t["rejected"] += result.rows_rejected
         t["replayed"] += int(result.replayed)
-        log.info("batch %s: %s", batch_id, result.as_dict())
+        log.info(
+            "batch %s: %s (spark %.2fs, postgres %.2fs, heartbeat %.2fs)",
+            batch_id, result.as_dict(), t1 - t0, t2 - t1, time.monotonic() - t2,
+        )  # fmt: skip
 
     def close(self) -> None:
         if self._conn is not None:

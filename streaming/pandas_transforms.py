@@ -30,12 +30,19 @@ def pandas_parse_validate(
     """``(valid_df, rejected_df)`` with the columns of raw.user_events / raw.user_events_rejected.
 
     ``records`` has the columns ``key, value, topic, partition, offset, timestamp``
-    (value as bytes; timestamp as a tz-aware datetime or null).
+    (value as bytes; timestamp as a tz-aware datetime or null). Events more than
+    the allowed skew after their record's Kafka timestamp (``now`` when null) are
+    ``future_timestamp``.
     """
     now = now or datetime.now(UTC)
+    # The clock of the future-timestamp check is the record's Kafka timestamp (stable on replay).
+    clocks = [
+        now if pd.isna(ts) else pd.Timestamp(ts).tz_convert(UTC).to_pydatetime()
+        for ts in pd.to_datetime(records["timestamp"], utc=True)
+    ]
     verdicts = [
-        check_event(value, now=now, rules=rules, topic=topic, topic_prefix=topic_prefix)
-        for value, topic in zip(records["value"], records["topic"], strict=True)
+        check_event(value, now=clock, rules=rules, topic=topic, topic_prefix=topic_prefix)
+        for value, topic, clock in zip(records["value"], records["topic"], clocks, strict=True)
     ]
     ok = pd.Series([v.reason is None for v in verdicts], index=records.index, dtype=bool)
     coords = pd.DataFrame(

@@ -13,7 +13,7 @@ Usage::
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -146,7 +146,9 @@ def _payload_ok(kind: str, path: str, rules: Rules) -> Column:
     raise AssertionError(kind)
 
 
-def _checks(rules: Rules, now: datetime, topic_prefix: str) -> list[tuple[Column, str, Column]]:
+def _checks(
+    rules: Rules, now: datetime | None, topic_prefix: str
+) -> list[tuple[Column, str, Column]]:
     """(failed, reason, detail) in the order of ``moviepipe.events._check``."""
     ev = rules.events
     value, topic, v = F.col("value"), F.col("topic"), F.col("_v")
@@ -205,8 +207,12 @@ def _checks(rules: Rules, now: datetime, topic_prefix: str) -> list[tuple[Column
             for x in (F.lit(t), F.lit(topic_prefix + name))
         ]
     )[etype]
-    # an aware datetime: pyspark converts it to an instant, whatever the local zone
-    limit = _aware(now) + timedelta(seconds=ev.max_future_skew_seconds)
+    # The clock is the record's Kafka timestamp, so a replay gives the same verdict; a
+    # per-batch literal would also change the generated code and force a recompile.
+    clock = (
+        F.col("timestamp") if now is None else F.coalesce(F.col("timestamp"), F.lit(_aware(now)))
+    )
+    limit = F.unix_micros(clock) + ev.max_future_skew_seconds * 1_000_000
     checks += [
         (
             ~etype.isin(*ev.valid_event_types),
@@ -218,7 +224,11 @@ def _checks(rules: Rules, now: datetime, topic_prefix: str) -> list[tuple[Column
             "topic_mismatch",
             F.format_string("%s event on topic %s", etype, topic),
         ),
-        (F.col("_ts") > F.lit(limit), "future_timestamp", F.lit("event_ts is after now + skew")),
+        (
+            F.unix_micros(F.col("_ts")) > limit,
+            "future_timestamp",
+            F.lit("event_ts is after the Kafka timestamp + skew"),
+        ),
     ]
     for event_type, fields in PAYLOAD_FIELDS.items():
         for name, kind, required in fields:
@@ -243,7 +253,6 @@ def spark_classify(
 
     One pass, so a streaming sink can collect a micro-batch once and split it.
     """
-    now = now or datetime.now(UTC)
     text = F.col("value").cast("string")
     checks = _checks(rules, now, topic_prefix)
     first_failed = F.coalesce(
@@ -292,5 +301,7 @@ def spark_parse_validate(
 
     ``df_kafka`` has the Kafka source's columns (``key, value, topic, partition,
     offset, timestamp``). ``topic_prefix`` is the test prefix of topic names.
+    The future-timestamp check measures from each record's Kafka ``timestamp``
+    (``now`` only where it is null), as the pandas path does.
     """
     return split_classified(spark_classify(df_kafka, rules, now, topic_prefix))
