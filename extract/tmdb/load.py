@@ -429,9 +429,9 @@ def _batches(
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     batch.append(fut.result())  # re-raises TmdbAuthError
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch = []
+                while len(batch) >= batch_size:
+                    yield batch[:batch_size]
+                    batch = batch[batch_size:]
             if batch:
                 yield batch
         finally:
