@@ -89,7 +89,8 @@
         case when event_type = 'click' then click_page end as click_page,
         case when event_type = 'comment' then comment_id end as comment_id,
         case when event_type = 'comment' then comment_text end as comment_text,
-        case when event_type = 'comment' then rating end as rating,
+        -- comments carry an optional rating; replayed MovieLens watches carry one too
+        rating,
         case when event_type = 'movie_update' then update_action end as update_action,
         case when event_type = 'movie_update' then update_fields end as update_fields,
         kafka_topic,

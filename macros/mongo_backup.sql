@@ -2,7 +2,8 @@
   Staging of the MongoDB backups of the Kafka topics (raw.mongo_user_logs,
   raw.mongo_comments). A backup document is
       {"_id": "topic:partition:offset", "topic", "partition", "offset",
-       "event": {...the decoded event envelope...}, "valid": bool, ...}
+       "kafka_timestamp", "event": {...the decoded event envelope...},
+       "valid": bool, "reason", ...}   (streaming/backup.py writes it)
   The envelope is read from `event`, else `value` when that is an object, else the
   document itself, so older or simpler backup shapes stage too; values are cast
   defensively (a malformed document yields nulls, which silver filters out).
@@ -37,6 +38,7 @@ final as (
         {{ safe_bigint("coalesce(document ->> 'partition', split_part(doc_id, ':', 2))") }}::integer
             as kafka_partition,
         {{ safe_bigint("coalesce(document ->> 'offset', split_part(doc_id, ':', 3))") }} as kafka_offset,
+        {{ safe_timestamptz("(document ->> 'kafka_timestamp')") }} as kafka_timestamp,
         case
             when lower(document ->> 'valid') in ('true', 'false') then (document ->> 'valid')::boolean
         end as backup_valid,

@@ -49,6 +49,8 @@ def dbt_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[s
             "DBT_LOG_PATH": str(settings.log_dir / "dbt"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "PGTZ": "UTC",
+            # JIT compilation costs more than it saves on the warehouse's short queries.
+            "PGOPTIONS": " ".join(filter(None, [os.environ.get("PGOPTIONS"), "-c jit=off"])),
         }
     )
     # The admin's libpq variables must not leak into dbt's connection.

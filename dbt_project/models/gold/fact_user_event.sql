@@ -6,9 +6,11 @@
         on_schema_change='fail',
     )
 }}
--- One row per user event, merged on event_id. Each run re-merges every event of a
--- session that gained an event loaded within the lookback window (rules), so a late
--- event that merges two sessions re-keys the events of both.
+-- One row per user event, merged on event_id. A run looks at every session that gained
+-- an event landed within the lookback window (rules) of the latest landed event, and at
+-- every event whose movie entered or left dim_movie; of those, only new rows and rows
+-- whose session or movie changed are merged (a late event that bridges two sessions
+-- re-keys the events of the later one).
 with
 
 user_events as (
@@ -19,29 +21,47 @@ dim_movie as (
     select * from {{ ref('dim_movie') }}
 ),
 
-sessionized as (
-    select * from {{ sessionized_events('user_events') }} as sessionized
+{%- if is_incremental() %}
+
+existing as (
+    select * from {{ this }}
 ),
 
 session_loads as (
     select
         session_key,
         max(_loaded_at) as session_loaded_at
-    from sessionized
+    from user_events
     group by session_key
 ),
 
 changed as (
-    select sessionized.*
-    from sessionized
-    inner join session_loads on sessionized.session_key = session_loads.session_key
-    {%- if is_incremental() %}
-        where
+    select user_events.*
+    from user_events
+    inner join session_loads on user_events.session_key = session_loads.session_key
+    left join dim_movie on user_events.movie_id = dim_movie.movie_id
+    left join existing on user_events.event_id = existing.event_id
+    where
+        existing.event_id is null
+        or existing.movie_key is distinct from dim_movie.movie_id
+        or (
             session_loads.session_loaded_at >= (
-                select coalesce(max(_loaded_at), '-infinity'::timestamptz) from {{ this }}
+                select max(existing._loaded_at) from existing
             ) - interval '{{ rule_lookback_hours() }} hours'
-    {%- endif %}
+            and (
+                existing.session_key is distinct from user_events.session_key
+                or existing._loaded_at is distinct from user_events._loaded_at
+            )
+        )
 ),
+
+{%- else %}
+
+changed as (
+    select * from user_events
+),
+
+{%- endif %}
 
 final as (
     select

@@ -1,19 +1,16 @@
--- Sessions: a user's events split where the gap exceeds the rules' inactivity gap.
+-- Sessions: a user's events split where the gap exceeds the rules' inactivity gap
+-- (the split itself is made once, in user_events; see sessionized_events()).
 with
 
 user_events as (
     select * from {{ ref('user_events') }}
 ),
 
-sessionized as (
-    select * from {{ sessionized_events('user_events') }} as sessionized
-),
-
 final as (
     select
         session_key,
         user_id,
-        min(session_number)::integer as session_number,
+        min(session_number) as session_number,
         min(event_ts) as session_start_ts,
         max(event_ts) as session_end_ts,
         trim_scale(extract(epoch from max(event_ts) - min(event_ts))) as duration_s,
@@ -25,7 +22,7 @@ final as (
         count(distinct movie_id)::integer as movie_count,
         coalesce(sum(watched_s), 0) as watched_s,
         max(_loaded_at) as _loaded_at
-    from sessionized
+    from user_events
     group by session_key, user_id
 )
 

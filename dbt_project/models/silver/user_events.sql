@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='merge',
+        on_schema_change='append_new_columns',
+    )
+}}
 -- Every valid event once: the Spark landing and the MongoDB backup unioned and
 -- deduplicated on event_id (the landing wins; source_flag tells which copy was kept).
 with
@@ -27,7 +35,7 @@ backed_up as (
         position_s, duration_s, watched_s, click_target, click_page,
         comment_id, comment_text, rating, update_action, update_fields,
         kafka_topic, kafka_partition, kafka_offset,
-        null::timestamptz as kafka_timestamp,
+        kafka_timestamp,
         ingested_at, run_id, source_flag,
         2 as source_priority
     from stg_user_logs
@@ -38,7 +46,7 @@ backed_up as (
         position_s, duration_s, watched_s, click_target, click_page,
         comment_id, comment_text, rating, update_action, update_fields,
         kafka_topic, kafka_partition, kafka_offset,
-        null::timestamptz as kafka_timestamp,
+        kafka_timestamp,
         ingested_at, run_id, source_flag,
         2 as source_priority
     from stg_comments
@@ -63,10 +71,73 @@ deduplicated as (
     order by event_id asc, source_priority asc, ingested_at asc
 ),
 
-final as (
+conformed as (
     select
         {{ conformed_event_columns() }}
     from deduplicated
+),
+
+sessionized as (
+    select * from {{ sessionized_events('conformed') }} as sessionized
+),
+
+computed as (
+    select
+        event_id,
+        event_type,
+        event_ts,
+        user_id,
+        client_session_id,
+        movie_id,
+        session_key,
+        session_number::integer as session_number,
+        session_start_ts,
+        watched_s,
+        position_s,
+        duration_s,
+        watch_completion,
+        is_completed,
+        click_target,
+        click_page,
+        comment_id,
+        comment_text,
+        rating,
+        update_action,
+        update_fields,
+        kafka_topic,
+        kafka_partition,
+        kafka_offset,
+        kafka_timestamp,
+        source_flag,
+        run_id,
+        _loaded_at
+    from sessionized
+),
+
+{%- if is_incremental() %}
+
+existing as (
+    select * from {{ this }}
+),
+
+final as (
+    select computed.*
+    from computed
+    left join existing on computed.event_id = existing.event_id
+    where
+        existing.event_id is null
+        or existing.session_key is distinct from computed.session_key
+        or existing.session_number is distinct from computed.session_number
+        or existing._loaded_at is distinct from computed._loaded_at
+        or existing.source_flag is distinct from computed.source_flag
 )
+
+{%- else %}
+
+final as (
+    select * from computed
+)
+
+{%- endif %}
 
 select * from final

@@ -1,0 +1,173 @@
+"""Benchmark: `dbt build` on the TMDB 5000 movies and the MovieLens activity.
+
+1. The 4,803 movies of ``<data>/tmdb_5000`` become TMDB-shaped documents
+   (``extract.tmdb.sample.kaggle_to_docs``). With ``MOVIEPIPE_BENCH_VIA_EXTRACTOR=1``
+   they are served by the local TMDB-shaped server and landed by the real
+   extractor (``run_tmdb_extract``, which also writes every payload to MongoDB:
+   about 15 minutes here, FerretDB upserts ~5 large documents/s). By default they
+   are landed straight into raw.tmdb_movies with the extractor's own row format
+   (``extract.tmdb.load.payload_hash``), which is all dbt reads.
+2. The MovieLens activity (``streaming.sources.movielens_events``: ratings as
+   watches, tags as comments, ~100k events) is landed into raw.user_events with
+   COPY, except a random 1% held back.
+3. ``dbt build`` full (fresh warehouse: every model, snapshot, test and unit
+   test), timed; then the held-back 1% is landed (late events, spread over the
+   whole history) and the incremental refresh runs, timed:
+   ``dbt build --selector events`` (the event lineage: silver user_events and
+   sessions, fact_user_event merged incrementally, the event dimensions, their
+   tests; movie models, KPI marts and unit tests do not change with new events).
+
+Targets: full build <= 15 s wall; incremental <= half the full build.
+The machine is shared: run it alone for stable figures.
+Run alone: ``python -m bench warehouse`` (data dir: MOVIEPIPE_DATA_DIR, default ../shared/data).
+Uses its own database and MongoDB database, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+
+from moviepipe import db, services
+from moviepipe.config import PROJECT_DIR, Settings, load_settings
+from moviepipe.warehouse_cli import default_target_path, run_dbt
+
+FULL_TARGET_S = 15.0
+HELD_BACK = 0.01
+COPY_COLUMNS = (
+    "event_id, event_type, event_ts, user_id, session_id, movie_id, payload,"
+    " kafka_topic, kafka_partition, kafka_offset, run_id, source_flag"
+)
+TOPIC = {"watch": "user_watch_log", "comment": "user_comment_log", "click": "user_click_log",
+         "movie_update": "movie"}  # fmt: skip
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("MOVIEPIPE_DATA_DIR", PROJECT_DIR.parent / "shared" / "data"))
+
+
+def land_movies(settings: Settings, work: Path, mongo_db: str) -> int:
+    """TMDB 5000 as TMDB-shaped documents into raw.tmdb_movies (see the module docstring)."""
+    from extract.tmdb.load import payload_hash
+    from extract.tmdb.sample import kaggle_to_docs, load_docs
+
+    docs = work / "tmdb_docs"
+    ids = kaggle_to_docs(data_dir() / "tmdb_5000", docs)
+    if os.environ.get("MOVIEPIPE_BENCH_VIA_EXTRACTOR") == "1":
+        return extract_movies(settings, work, docs, ids, mongo_db)
+    copy_sql = (
+        "copy raw.tmdb_movies (movie_id, payload, payload_hash, run_id, source_flag) from stdin"
+    )
+    with (
+        db.connect(settings, "loader") as conn,
+        conn.cursor() as cur,
+        cur.copy(copy_sql) as copy,  # type: ignore[arg-type]
+    ):
+        for movie_id, doc in load_docs(docs).items():
+            copy.write_row((movie_id, json.dumps(doc), payload_hash(doc), "bench", "tmdb_api"))
+    return len(ids)
+
+
+def extract_movies(
+    settings: Settings, work: Path, docs: Path, ids: list[int], mongo_db: str
+) -> int:
+    """The real path: local TMDB-shaped server + ``run_tmdb_extract``."""
+    from extract.tmdb.fakeserver import running_server
+    from extract.tmdb.load import run_tmdb_extract
+
+    # The local server has no rate limit to respect: lift the client's.
+    config = yaml.safe_load(settings.moviepipe_config.read_text())
+    config.setdefault("tmdb", {}).update(rate_limit_per_s=2000, concurrency=16)
+    config_path = work / "moviepipe.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    with running_server(docs, api_key="bench-key") as base_url:
+        extract_settings = load_settings(
+            pgdatabase=settings.pgdatabase, moviepipe_config=config_path,
+            tmdb_base_url=base_url, tmdb_api_key="bench-key", tmdb_read_access_token=None,
+        )  # fmt: skip
+        summary = run_tmdb_extract(
+            extract_settings, movie_ids=ids, mongo_db=mongo_db, progress=False
+        )
+    print(f"  extract: {getattr(summary, 'line', lambda: summary)()}", flush=True)
+    return len(ids)
+
+
+def land_events(settings: Settings, events: list[dict], run_id: str) -> None:
+    copy_sql = f"copy raw.user_events ({COPY_COLUMNS}) from stdin"
+    with (
+        db.connect(settings, "loader") as conn,
+        conn.cursor() as cur,
+        cur.copy(copy_sql) as copy,  # type: ignore[arg-type]
+    ):
+        for i, e in enumerate(events):
+            copy.write_row((
+                e["event_id"], e["event_type"], e["event_ts"], e["user_id"], e["session_id"],
+                e["movie_id"], json.dumps(e["payload"]), TOPIC[e["event_type"]], 0, i,
+                run_id, "spark",
+            ))  # fmt: skip
+
+
+def timed_build(settings: Settings, *args: str) -> float:
+    start = time.monotonic()
+    proc = run_dbt(settings, ["build", *args], capture=True)
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt build failed:\n{proc.stdout[-5000:]}")
+    return elapsed
+
+
+def main() -> None:
+    from moviepipe.services import mongo
+    from streaming.sources import movielens_events
+
+    stack = services.up(load_settings())
+    name = f"bench_warehouse_{uuid.uuid4().hex[:8]}"
+    settings = stack.model_copy(update={"pgdatabase": name})
+    work = Path(tempfile.mkdtemp(prefix="bench_warehouse_"))
+    db.bootstrap(settings, name)
+    try:
+        t0 = time.monotonic()
+        movies = land_movies(settings, work, name)
+        events = list(movielens_events(data_dir() / "movielens_small"))
+        rng = random.Random(5)
+        rng.shuffle(events)
+        cut = int(len(events) * HELD_BACK)
+        late, first = events[:cut], events[cut:]
+        land_events(settings, first, "bench-1")
+        print(f"  landed {movies} movies and {len(first)} events"
+              f" in {time.monotonic() - t0:.1f}s (held back {len(late)})", flush=True)  # fmt: skip
+
+        if run_dbt(settings, ["parse"], capture=True).returncode != 0:
+            raise RuntimeError("dbt parse failed")
+        full = timed_build(settings)
+        land_events(settings, late, "bench-2")
+        incremental = timed_build(settings, "--selector", "events")
+        with db.connect(settings, "reader") as conn:
+            facts = conn.execute("select count(*) from gold.fact_user_event").fetchone()[0]
+            top = conn.execute(
+                "select title from gold.kpi_highest_revenue where rank = 1"
+            ).fetchone()
+        assert facts == len(events), (facts, len(events))
+        print(f"  gold.fact_user_event rows: {facts}; highest revenue: {top[0]}")
+        print(f"  dbt build full:        {full:6.1f} s   (target <= {FULL_TARGET_S:.0f} s)"
+              f"  {'OK' if full <= FULL_TARGET_S else 'MISSED'}")  # fmt: skip
+        print(f"  dbt build --selector events after 1% new events: {incremental:6.1f} s   (target <= {full / 2:.1f} s, half"
+              f" the full build)  {'OK' if incremental <= full / 2 else 'MISSED'}")  # fmt: skip
+    finally:
+        db.drop_database(stack, name)
+        with mongo.client(stack) as mc:
+            mc.drop_database(name)
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(default_target_path(settings).parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
