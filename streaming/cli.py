@@ -95,9 +95,11 @@ def produce(settings: Settings, n_events, rate, source, data_dir, seed, start, m
                 hour=0, minute=0, second=0, microsecond=0
             ) - timedelta(days=7)
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
-        summary = send(
-            settings, _rules(), sources.simulate_events(n_events, seed, ids, start), rate=rate
-        )
+        # Spread the sessions so simulated time ends about now (about 6 events per session).
+        hours = max(1.0, (datetime.now(UTC) - start).total_seconds() / 3600)
+        per_hour = max(1.0, n_events / 6 / hours)
+        events = sources.simulate_events(n_events, seed, ids, start, sessions_per_hour=per_hour)
+        summary = send(settings, _rules(), events, rate=rate)
         summary["movies"] = len(ids)
     summary["source"] = source
     if skipped is not None:
