@@ -14,6 +14,7 @@ Usage::
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,15 @@ from moviepipe.config import Settings
 
 def _echo(data: dict) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (Airflow, systemd) stops a long-running consumer like Ctrl-C: cleanly."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _rules():
@@ -119,6 +129,8 @@ def land(settings: Settings, available_now, checkpoint_dir, max_offsets) -> None
     """Spark: Kafka -> raw.user_events exactly once (dead letters to raw.user_events_rejected)."""
     from streaming.land import run_land
 
+    _stop_on_sigterm()
+
     _echo(run_land(settings, _rules(), available_now=available_now, checkpoint=checkpoint_dir,
                    max_offsets=max_offsets))  # fmt: skip
 
@@ -130,6 +142,8 @@ def land(settings: Settings, available_now, checkpoint_dir, max_offsets) -> None
 def fallback(settings: Settings, available_now, chunk_size) -> None:
     """pandas: Kafka -> raw.user_events_fallback (when Spark is offline)."""
     from streaming.fallback import run_fallback
+
+    _stop_on_sigterm()
 
     _echo(run_fallback(settings, _rules(), available_now=available_now, chunk_size=chunk_size))
 
@@ -155,6 +169,8 @@ def promote_fallback(settings: Settings, run_id, promoted_by) -> None:
 def backup(settings: Settings, available_now) -> None:
     """Copy every message into MongoDB raw.user_logs (comments also raw.comments)."""
     from streaming.backup import run_backup
+
+    _stop_on_sigterm()
 
     _echo(run_backup(settings, _rules(), available_now=available_now))
 
