@@ -68,9 +68,11 @@ test: setup  ## the whole test suite against real local servers
 bench: setup  ## benchmarks; each prints its figures
 	$(BIN)/python -m bench
 
-lint: setup  ## ruff (and sqlfluff once models exist)
+lint: setup  ## ruff, and sqlfluff on the dbt project (needs the database: `make up`)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/moviepipe rules check
+	$(BIN)/moviepipe lint-sql
 
 docs: setup  ## documentation sites
 	$(BIN)/moviepipe docs

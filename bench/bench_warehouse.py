@@ -159,8 +159,9 @@ def main() -> None:
         print(f"  gold.fact_user_event rows: {facts}; highest revenue: {top[0]}")
         print(f"  dbt build full:        {full:6.1f} s   (target <= {FULL_TARGET_S:.0f} s)"
               f"  {'OK' if full <= FULL_TARGET_S else 'MISSED'}")  # fmt: skip
-        print(f"  dbt build --selector events after 1% new events: {incremental:6.1f} s   (target <= {full / 2:.1f} s, half"
-              f" the full build)  {'OK' if incremental <= full / 2 else 'MISSED'}")  # fmt: skip
+        ok = "OK" if incremental <= full / 2 else "MISSED"
+        print(f"  dbt build --selector events after 1% new events: {incremental:6.1f} s"
+              f"   (target <= {full / 2:.1f} s, half the full build)  {ok}")  # fmt: skip
     finally:
         db.drop_database(stack, name)
         with mongo.client(stack) as mc:

@@ -29,8 +29,25 @@ from moviepipe.config import PROJECT_DIR, Settings
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 # First words that name a dbt command; anything else after `--` is an option of `dbt build`.
 DBT_COMMANDS = frozenset(
-    {"build", "run", "test", "seed", "snapshot", "compile", "docs", "source", "ls", "list",
-     "parse", "show", "debug", "clean", "run-operation", "retry", "clone"}
+    {
+        "build",
+        "run",
+        "test",
+        "seed",
+        "snapshot",
+        "compile",
+        "docs",
+        "source",
+        "ls",
+        "list",
+        "parse",
+        "show",
+        "debug",
+        "clean",
+        "run-operation",
+        "retry",
+        "clone",
+    }
 )
 
 
@@ -146,7 +163,9 @@ def transform(settings: Settings, dbt_args: tuple[str, ...]) -> None:
 
 @click.command()
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None,
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
     help="Site directory (default .local/docs/dbt).",
 )
 @click.pass_obj
@@ -157,3 +176,20 @@ def docs(settings: Settings, out: Path | None) -> None:
     if proc.returncode == 0:
         click.echo(f"dbt docs: {out / 'index.html'}")
     sys.exit(proc.returncode)
+
+
+@click.command("lint-sql", context_settings={"ignore_unknown_options": True})
+@click.option("--fix", is_flag=True, help="Fix what sqlfluff can fix.")
+@click.argument("paths", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def lint_sql(settings: Settings, fix: bool, paths: tuple[str, ...]) -> None:
+    """sqlfluff (postgres dialect, dbt templater; .sqlfluff) on the dbt models.
+
+    The dbt templater compiles the project, so it needs the same connection as
+    `moviepipe transform`; this command provides it.
+    """
+    exe = Path(sys.executable).with_name("sqlfluff")
+    args = [str(exe), "fix" if fix else "lint", *(paths or ["dbt_project"])]
+    env = dbt_env(settings)
+    env["DBT_TARGET_PATH"] = str(default_target_path(settings))
+    sys.exit(subprocess.run(args, cwd=PROJECT_DIR, env=env, check=False).returncode)

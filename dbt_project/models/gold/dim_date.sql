@@ -11,15 +11,15 @@ user_events as (
 
 bounds as (
     select
-        min(day) as first_day,
-        max(day) as last_day
+        min(day_date) as first_day,
+        max(day_date) as last_day
     from (
-        select release_date as day from movies_curated
+        select release_date as day_date from movies_curated
         union all
-        select min((event_ts at time zone 'UTC')::date) as day from user_events
+        select min((event_ts at time zone 'UTC')::date) as day_date from user_events
         union all
-        select max((event_ts at time zone 'UTC')::date) as day from user_events
-    ) as days
+        select max((event_ts at time zone 'UTC')::date) as day_date from user_events
+    ) as candidate_days
 ),
 
 spine as (
@@ -33,9 +33,9 @@ final as (
         to_char(date_day, 'YYYYMMDD')::integer as date_key,
         date_day,
         extract(isoyear from date_day)::integer as iso_year,
-        extract(year from date_day)::integer as year,
-        extract(quarter from date_day)::integer as quarter,
-        extract(month from date_day)::integer as month,
+        extract(year from date_day)::integer as calendar_year,
+        extract(quarter from date_day)::integer as quarter_of_year,
+        extract(month from date_day)::integer as month_of_year,
         trim(to_char(date_day, 'Month')) as month_name,
         extract(day from date_day)::integer as day_of_month,
         extract(isodow from date_day)::integer as day_of_week,

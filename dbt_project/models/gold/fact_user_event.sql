@@ -21,10 +21,28 @@ dim_movie as (
     select * from {{ ref('dim_movie') }}
 ),
 
-{%- if is_incremental() %}
-
 existing as (
-    select * from {{ this }}
+    -- what earlier runs merged; empty on a first or full-refresh build
+    {%- if is_incremental() %}
+        select
+            event_id,
+            session_key,
+            movie_key,
+            _loaded_at
+        from {{ this }}
+    {%- else %}
+        select
+            null::uuid as event_id,
+            null::text as session_key,
+            null::bigint as movie_key,
+            null::timestamptz as _loaded_at
+        where false
+    {%- endif %}
+),
+
+lookback as (
+    select max(_loaded_at) - interval '{{ rule_lookback_hours() }} hours' as cutoff
+    from existing
 ),
 
 session_loads as (
@@ -39,29 +57,20 @@ changed as (
     select user_events.*
     from user_events
     inner join session_loads on user_events.session_key = session_loads.session_key
+    cross join lookback
     left join dim_movie on user_events.movie_id = dim_movie.movie_id
     left join existing on user_events.event_id = existing.event_id
     where
         existing.event_id is null
         or existing.movie_key is distinct from dim_movie.movie_id
         or (
-            session_loads.session_loaded_at >= (
-                select max(existing._loaded_at) from existing
-            ) - interval '{{ rule_lookback_hours() }} hours'
+            session_loads.session_loaded_at >= lookback.cutoff
             and (
                 existing.session_key is distinct from user_events.session_key
                 or existing._loaded_at is distinct from user_events._loaded_at
             )
         )
 ),
-
-{%- else %}
-
-changed as (
-    select * from user_events
-),
-
-{%- endif %}
 
 final as (
     select

@@ -31,23 +31,57 @@ landed as (
 
 backed_up as (
     select
-        event_id, event_type, event_ts, user_id, client_session_id, movie_id,
-        position_s, duration_s, watched_s, click_target, click_page,
-        comment_id, comment_text, rating, update_action, update_fields,
-        kafka_topic, kafka_partition, kafka_offset,
+        event_id,
+        event_type,
+        event_ts,
+        user_id,
+        client_session_id,
+        movie_id,
+        position_s,
+        duration_s,
+        watched_s,
+        click_target,
+        click_page,
+        comment_id,
+        comment_text,
+        rating,
+        update_action,
+        update_fields,
+        kafka_topic,
+        kafka_partition,
+        kafka_offset,
         kafka_timestamp,
-        ingested_at, run_id, source_flag,
+        ingested_at,
+        run_id,
+        source_flag,
         2 as source_priority
     from stg_user_logs
     where coalesce(backup_valid, true)
     union all
     select
-        event_id, event_type, event_ts, user_id, client_session_id, movie_id,
-        position_s, duration_s, watched_s, click_target, click_page,
-        comment_id, comment_text, rating, update_action, update_fields,
-        kafka_topic, kafka_partition, kafka_offset,
+        event_id,
+        event_type,
+        event_ts,
+        user_id,
+        client_session_id,
+        movie_id,
+        position_s,
+        duration_s,
+        watched_s,
+        click_target,
+        click_page,
+        comment_id,
+        comment_text,
+        rating,
+        update_action,
+        update_fields,
+        kafka_topic,
+        kafka_partition,
+        kafka_offset,
         kafka_timestamp,
-        ingested_at, run_id, source_flag,
+        ingested_at,
+        run_id,
+        source_flag,
         2 as source_priority
     from stg_comments
     where coalesce(backup_valid, true)
@@ -114,10 +148,25 @@ computed as (
     from sessionized
 ),
 
-{%- if is_incremental() %}
-
 existing as (
-    select * from {{ this }}
+    -- what earlier runs merged; empty on a first or full-refresh build
+    {%- if is_incremental() %}
+        select
+            event_id,
+            session_key,
+            session_number,
+            _loaded_at,
+            source_flag
+        from {{ this }}
+    {%- else %}
+        select
+            null::uuid as event_id,
+            null::text as session_key,
+            null::integer as session_number,
+            null::timestamptz as _loaded_at,
+            null::text as source_flag
+        where false
+    {%- endif %}
 ),
 
 final as (
@@ -131,13 +180,5 @@ final as (
         or existing._loaded_at is distinct from computed._loaded_at
         or existing.source_flag is distinct from computed.source_flag
 )
-
-{%- else %}
-
-final as (
-    select * from computed
-)
-
-{%- endif %}
 
 select * from final

@@ -26,9 +26,9 @@ unpacked as (
         latest.ingested_at,
         latest.run_id,
         latest.source_flag,
-        fields.*
+        payload_fields.*
     from latest
-    cross join lateral jsonb_to_record(latest.payload) as fields (
+    cross join lateral jsonb_to_record(latest.payload) as payload_fields (
         title text,
         original_title text,
         original_language text,
