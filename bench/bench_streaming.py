@@ -216,7 +216,6 @@ def bench_latency(settings, rules, seconds: int, ckpt: Path) -> dict:
     sampler.start()
     produced: dict[str, float] = {}
     seen: dict[str, float] = {}
-    topics = [settings.topic(t) for t in rules.events.topic_by_event_type.values()]
     try:
         # warm up: the query is running once a first event is visible
         producer = make_producer(settings)
@@ -227,33 +226,7 @@ def bench_latency(settings, rules, seconds: int, ckpt: Path) -> dict:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError("continuous landing did not start")
             time.sleep(0.2)
-        stop = threading.Event()
-
-        def poll() -> None:
-            marks = {(t, p): -1 for t in topics for p in range(64)}
-            with db.connect(settings, "admin", autocommit=True) as conn:
-                while not stop.is_set():
-                    rows = conn.execute(
-                        "select event_id::text, kafka_topic, kafka_partition, kafka_offset"
-                        " from raw.user_events where kafka_topic = any(%s)"
-                        " and kafka_offset > coalesce(("
-                        "  select o from unnest(%s::text[], %s::int[], %s::bigint[]) m(t, p, o)"
-                        "  where m.t = kafka_topic and m.p = kafka_partition), -1)",
-                        (
-                            topics,
-                            [k[0] for k in marks],
-                            [k[1] for k in marks],
-                            list(marks.values()),
-                        ),
-                    ).fetchall()
-                    now = time.time()
-                    for event_id, t, p, o in rows:
-                        seen.setdefault(event_id, now)
-                        marks[(t, p)] = max(marks[(t, p)], o)
-                    time.sleep(0.02)
-
-        poller = threading.Thread(target=poll, daemon=True)
-        poller.start()
+        t_start = datetime.now(UTC)
         events = list(simulate_events(seconds * 1000, 123, start=datetime.now(UTC)))
 
         def stamp(event: dict) -> None:
@@ -263,11 +236,26 @@ def bench_latency(settings, rules, seconds: int, ckpt: Path) -> dict:
         for e in events:
             e["event_ts"] = datetime.now(UTC).isoformat()
         produce(settings, rules, events, rate=1000, producer=producer, on_sent=stamp)
-        deadline = time.monotonic() + 60
-        while len(seen) < len(produced) + 1 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        stop.set()
-        poller.join()
+        deadline = time.monotonic() + 120
+        while _count(settings, "raw.user_events") < len(produced) + 1:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        # A batch's rows carry ingested_at = now() of the batch transaction, which is also
+        # its ops.stream_batches.committed_at; the heartbeat right after the commit gives
+        # the time the rows became visible.
+        with db.connect(settings, "admin") as conn:
+            rows = conn.execute(
+                "select e.event_id::text, extract(epoch from h.beat_at)"
+                " from raw.user_events e"
+                " join ops.stream_batches b on b.committed_at = e.ingested_at"
+                " join ops.stream_heartbeat h on h.batch_id = b.batch_id"
+                "  and h.sink = 'spark.user_events' and h.beat_at >= b.committed_at"
+                "  and h.beat_at >= %s",
+                (t_start,),
+            ).fetchall()
+        for event_id, visible in rows:
+            seen[event_id] = min(seen.get(event_id, float("inf")), float(visible))
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:

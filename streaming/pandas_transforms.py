@@ -36,10 +36,8 @@ def pandas_parse_validate(
     """
     now = now or datetime.now(UTC)
     # The clock of the future-timestamp check is the record's Kafka timestamp (stable on replay).
-    clocks = [
-        now if pd.isna(ts) else pd.Timestamp(ts).tz_convert(UTC).to_pydatetime()
-        for ts in pd.to_datetime(records["timestamp"], utc=True)
-    ]
+    stamps = pd.to_datetime(records["timestamp"], utc=True)
+    clocks = [now if pd.isna(ts) else ts for ts in stamps.tolist()]
     verdicts = [
         check_event(value, now=clock, rules=rules, topic=topic, topic_prefix=topic_prefix)
         for value, topic, clock in zip(records["value"], records["topic"], clocks, strict=True)

@@ -283,8 +283,9 @@ def spark_classify(
             F.col("partition").alias("kafka_partition"),
             F.col("offset").alias("kafka_offset"),
             F.col("timestamp").alias("kafka_timestamp"),
-            F.col("key").alias("raw_key"),
-            F.col("value").alias("raw_value"),
+            # the original bytes only where they are kept: half the data to collect
+            F.when(F.col("_check").isNotNull(), F.col("key")).alias("raw_key"),
+            F.when(F.col("_check").isNotNull(), F.col("value")).alias("raw_value"),
             F.when(F.col("_check").isNotNull(), F.element_at(codes, F.col("_check") + 1)).alias(
                 "reason"
             ),
