@@ -7,6 +7,7 @@ votes, top 5, ties by movie_id ascending.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import psycopg
@@ -224,9 +225,22 @@ def test_gold_columns_are_documented_in_the_database(built, pg_settings):
     assert rows and all(d for (d,) in rows)
 
 
-def test_docs_site(built, pg_settings, tmp_path):
+def test_docs_site_describes_every_model_and_column(built, pg_settings, tmp_path):
     proc = moviepipe(pg_settings, "docs", "--out", str(tmp_path / "site"))
     assert proc.returncode == 0, proc.stdout[-3000:]
-    catalog = (tmp_path / "site" / "catalog.json").read_text()
     assert (tmp_path / "site" / "index.html").exists()
-    assert '"model.moviepipe.kpi_top_directors"' in catalog
+    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+    catalog = json.loads((tmp_path / "site" / "catalog.json").read_text())
+    assert "model.moviepipe.kpi_top_directors" in catalog["nodes"]
+    undocumented = [
+        (uid, column)
+        for kind in ("nodes", "sources")
+        for uid, node in catalog[kind].items()
+        for column in ["", *node["columns"]]
+        if not (
+            manifest[kind][uid]["columns"].get(column, {}).get("description")
+            if column
+            else manifest[kind][uid].get("description")
+        )
+    ]
+    assert undocumented == []
