@@ -79,11 +79,11 @@
         case when event_type = 'watch' then watched_s end as watched_s,
         case when event_type = 'watch' then position_s end as position_s,
         case when event_type = 'watch' then duration_s end as duration_s,
-        case when event_type = 'watch' then {{ watch_completion('watched_s', 'duration_s') }} end
+        case when event_type = 'watch' then {{ watch_completion('position_s', 'duration_s') }} end
             as watch_completion,
         case
             when event_type = 'watch' and duration_s > 0
-                then {{ watch_completion('watched_s', 'duration_s') }} >= {{ rule_watch_completion_threshold() }}
+                then {{ watch_completion('position_s', 'duration_s') }} >= {{ rule_watch_completion_threshold() }}
         end as is_completed,
         case when event_type = 'click' then click_target end as click_target,
         case when event_type = 'click' then click_page end as click_page,

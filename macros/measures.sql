@@ -15,9 +15,14 @@
     end
 {%- endmacro %}
 
-{#- Share of a video watched, capped at 1; null when the duration is unknown. -#}
-{% macro watch_completion(watched_s, duration_s) -%}
-    (case when {{ duration_s }} > 0 then least({{ watched_s }} / {{ duration_s }}, 1) end)
+{#-
+  How far into the video a watch event got: playback position / duration, capped
+  at 1; null when the duration is unknown. Players send watch events as heartbeats
+  (watched_s is the time watched since the previous one), so the position, not
+  watched_s, tells whether the video was watched to the end.
+-#}
+{% macro watch_completion(position_s, duration_s) -%}
+    (case when {{ duration_s }} > 0 then least({{ position_s }} / {{ duration_s }}, 1) end)
 {%- endmacro %}
 
 {#- A ratio with trailing zeros of the division's scale dropped (4.0000000000000000 -> 4). -#}

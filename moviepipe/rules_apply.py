@@ -65,14 +65,15 @@ def session_key(user_id: str, start: pd.Timestamp) -> str:
 
 
 def pandas_events(events: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """Watch completion against the threshold, and inactivity sessions, per event."""
+    """Watch completion (position / duration, capped at 1) against the threshold, and
+    inactivity sessions, per event."""
     out = events.copy()
     out["event_ts"] = pd.to_datetime(out["event_ts"], utc=True)
     is_watch = out["event_type"] == "watch"
-    watched = out["payload"].map(lambda p: _payload_number(p, "watched_s")).astype("Float64")
+    position = out["payload"].map(lambda p: _payload_number(p, "position_s")).astype("Float64")
     duration = out["payload"].map(lambda p: _payload_number(p, "duration_s")).astype("Float64")
     duration = duration.where(duration > 0)
-    completion = (watched / duration).clip(upper=1.0).where(is_watch)
+    completion = (position / duration).clip(upper=1.0).where(is_watch)
     out["watch_completion"] = completion
     out["is_completed"] = (
         (completion >= rules.watch.completion_threshold).where(completion.notna()).astype("boolean")
@@ -119,10 +120,10 @@ def spark_events(events: DataFrame, rules: Rules) -> DataFrame:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    watched = F.get_json_object("payload", "$.watched_s").cast("double")
+    position = F.get_json_object("payload", "$.position_s").cast("double")
     duration = F.get_json_object("payload", "$.duration_s").cast("double")
     completion = F.when(
-        (F.col("event_type") == "watch") & (duration > 0), F.least(watched / duration, F.lit(1.0))
+        (F.col("event_type") == "watch") & (duration > 0), F.least(position / duration, F.lit(1.0))
     )
     by_user = Window.partitionBy("user_id").orderBy("event_ts", "event_id")
     gap_us = rules.sessions.inactivity_gap_minutes * 60 * 1_000_000
