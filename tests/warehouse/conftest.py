@@ -79,22 +79,30 @@ def built(pg_settings: Settings) -> Iterator[dict[str, Any]]:
     seen["user_events"] = query(pg_settings, "select * from silver.user_events")
     seen["snapshot"] = query(pg_settings, "select * from snapshots.movie_metrics_snapshot")
     seen["fact_oid"] = relation_oid(pg_settings, "gold.fact_user_event")
+    seen["user_events_oid"] = relation_oid(pg_settings, "silver.user_events")
     yield seen
     shutil.rmtree(default_target_path(pg_settings).parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def rebuilt(built: dict[str, Any], pg_settings: Settings) -> dict[str, Any]:
-    """Run 2: a late event that bridges two sessions and a newer TMDB payload, then build again."""
+    """Run 2: a late event that bridges two sessions, refreshed with `--selector events`;
+    run 3: a newer TMDB payload, full build (the snapshot takes a new version)."""
+    with db.connect(pg_settings, "loader") as conn:
+        fixtures.land_events(conn, "raw.user_events", [fixtures.LATE_EVENT], run_id="run2")
+    events_out = transform(pg_settings, "--selector", "events")
+    seen: dict[str, Any] = {
+        "events_stdout": events_out,
+        "fact_user_event": query(pg_settings, "select * from gold.fact_user_event"),
+        "dim_session": query(pg_settings, "select * from gold.dim_session"),
+        "fact_oid": relation_oid(pg_settings, "gold.fact_user_event"),
+        "user_events_oid": relation_oid(pg_settings, "silver.user_events"),
+    }
     alpha = {**fixtures.MOVIES[0], "popularity": 60.0, "vote_count": 1100}
     beta = {**fixtures.MOVIES[1], "overview": "A new synopsis: no metric changed."}
     with db.connect(pg_settings, "loader") as conn:
-        fixtures.land_events(conn, "raw.user_events", [fixtures.LATE_EVENT], run_id="run2")
-        fixtures.land_movies(conn, [alpha, beta], run_id="run2")
+        fixtures.land_movies(conn, [alpha, beta], run_id="run3")
     transform(pg_settings)
-    return {
-        "fact_user_event": query(pg_settings, "select * from gold.fact_user_event"),
-        "dim_session": query(pg_settings, "select * from gold.dim_session"),
-        "snapshot": query(pg_settings, "select * from snapshots.movie_metrics_snapshot"),
-        "fact_oid": relation_oid(pg_settings, "gold.fact_user_event"),
-    }
+    seen["snapshot"] = query(pg_settings, "select * from snapshots.movie_metrics_snapshot")
+    seen["kpi_most_popular"] = query(pg_settings, "select * from gold.kpi_most_popular order by 1")
+    return seen

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from moviepipe import db
-from tests.warehouse.conftest import moviepipe
+from tests.warehouse.conftest import moviepipe, transform
 from tests.warehouse.fixtures import eid
 
 pytestmark = pytest.mark.integration
@@ -185,8 +185,15 @@ def test_late_event_merges_sessions_incrementally(built, rebuilt):
     assert gone not in {f["session_key"] for f in after.values()}
     u1 = [s for s in rebuilt["dim_session"] if s["user_id"] == "u1"]
     assert sorted(s["event_count"] for s in u1) == [3, 3]  # 23:50-00:30 and 02:00-03:00
-    # Merged into the same table, not rebuilt: an incremental run.
+    # Merged into the same tables, not rebuilt: an incremental run of the event lineage
+    # only (no movie model, no unit test ran).
     assert rebuilt["fact_oid"] == built["fact_oid"]
+    assert rebuilt["user_events_oid"] == built["user_events_oid"]
+    finished = next(
+        line for line in rebuilt["events_stdout"].splitlines() if "Finished running" in line
+    )
+    assert "incremental model" in finished and "unit test" not in finished
+    assert "movies_curated" not in rebuilt["events_stdout"]
     assert after[eid(1)]["_loaded_at"] == before[eid(1)]["_loaded_at"]
 
 
@@ -200,6 +207,13 @@ def test_snapshot_keeps_metric_history(built, rebuilt):
     assert alpha[1]["dbt_valid_to"] is None
     # Beta's new payload changed only the synopsis: no new version.
     assert len([r for r in rebuilt["snapshot"] if r["movie_id"] == 102]) == 1
+    # and the marts follow the current payload
+    assert rebuilt["kpi_most_popular"][0]["popularity"] == 60.0
+
+
+def test_source_freshness(built, pg_settings):
+    out = transform(pg_settings, "source", "freshness")
+    assert "freshness of raw.tmdb_movies" in out and "PASS" in out
 
 
 def test_reader_selects_gold_only(built, pg_settings):
