@@ -142,6 +142,7 @@ class MovieLensReplay:
         self.data_dir = Path(data_dir)
         self.skipped = 0
         self.emitted = 0
+        self._pass: Iterator[dict[str, Any]] | None = None
 
     def _frames(self) -> pd.DataFrame:
         links = pd.read_csv(self.data_dir / "links.csv", dtype={"tmdbId": "Int64"})
@@ -155,6 +156,12 @@ class MovieLensReplay:
         )
         self.skipped = int(missing.sum())
         return rows[~missing].sort_values(["timestamp", "userId", "movieId", "kind"], kind="stable")
+
+    def __next__(self) -> dict[str, Any]:
+        # usable as an iterator too: next(replay) walks one shared pass
+        if self._pass is None:
+            self._pass = iter(self)
+        return next(self._pass)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         self.emitted = 0

@@ -65,6 +65,7 @@ def test_movielens_mapping_and_skips(tmp_path, rules):
     assert watch["event_ts"].startswith("2000-07-30T")  # 964982703, original time kept
     assert events[2]["payload"]["text"] == "pixar, funny"
     assert [e["event_id"] for e in events] == [e["event_id"] for e in movielens_events(tmp_path)]
+    assert next(movielens_events(tmp_path)) == events[0]
     now = datetime.now(UTC)
     assert all(check_event(json.dumps(e).encode(), now=now, rules=rules).event for e in events)
 
