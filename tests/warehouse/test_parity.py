@@ -184,12 +184,17 @@ def records() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def spark():
+    from pyspark.sql import SparkSession
+
     from moviepipe.config import load_settings
     from moviepipe.spark import build_spark_session
 
-    session = build_spark_session(load_settings(), "moviepipe-warehouse-parity")
+    # Another test module may own a running session (getOrCreate returns it): stop only ours.
+    existing = SparkSession.getActiveSession()
+    session = existing or build_spark_session(load_settings(), "moviepipe-warehouse-parity")
     yield session
-    session.stop()
+    if existing is None:
+        session.stop()
 
 
 @pytest.fixture(scope="module")
