@@ -14,9 +14,9 @@ Details are fetched concurrently under the client's rate limit
 as the loader role, in one PostgreSQL transaction: ``raw.tmdb_movies`` (``on conflict do
 nothing`` on ``(movie_id, payload_hash)``: the same payload adds nothing, a changed one adds
 a row) and ``ops.extract_errors`` (missing and failed ids). The MongoDB backup
-``raw.movies`` is upserted by movie id just before the commit, so a kill at any point only
-means the next run redoes an idempotent batch. With ``bronze_dir`` each batch is also
-appended to ``DIR/movies/ingestion_date=YYYY-MM-DD/movies_raw_HHMMSS.json`` (JSON Lines)
+``raw.movies`` gets every payload new to PostgreSQL, upserted by movie id just before the
+commit, so a kill at any point only means the next run redoes an idempotent batch. With
+``bronze_dir`` each batch is also appended to ``DIR/movies/ingestion_date=YYYY-MM-DD/movies_raw_HHMMSS.json`` (JSON Lines)
 and a Parquet file beside it. Every run is logged in ``ops.run_log``.
 
 Usage::
@@ -56,6 +56,7 @@ STEP = "extract tmdb"
 CHANGES_BOOKMARK = "tmdb.changes"
 MAX_PAGE = 500
 MAX_WINDOW_DAYS = 14
+DUPLICATE_KEY = 11000
 
 
 # ---- pure helpers ----------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def land_batch(
     now = datetime.now(UTC)
     rows = [(o.movie_id, o.payload, payload_hash(o.payload)) for o in outcomes if o.payload]
     errors = [o for o in outcomes if o.kind in ("missing", "failed")]
-    new = 0
+    inserted: set[int] = set()
     with conn.transaction(), conn.cursor() as cur:
         if rows:
             cur.executemany(
@@ -250,7 +251,7 @@ def land_batch(
                 returning=True,
             )
             while True:
-                new += len(cur.fetchall())
+                inserted.update(r[0] for r in cur.fetchall())
                 if not cur.nextset():
                     break
         if errors:
@@ -265,28 +266,43 @@ def land_batch(
                     for o in errors
                 ],
             )
-        # The backup copy and the files go first: if they fail, the batch is not committed
-        # and the next run redoes it; both are idempotent (upsert by id, files per run).
-        if mongo_coll is not None and rows:
-            upsert_mongo(mongo_coll, rows, now, run_id)
+        # The backup copy and the files are written before the commit: if they fail, the
+        # batch is not committed and the next run redoes it. Only payloads new to PostgreSQL
+        # go to MongoDB: an unchanged payload is already there (it was written before the
+        # commit that made it unchanged).
+        fresh = [r for r in rows if r[0] in inserted]
+        if mongo_coll is not None and fresh:
+            upsert_mongo(mongo_coll, fresh, now, run_id)
         if bronze is not None:
             bronze.write(rows, now)
-    return new, len(rows) - new
+    return len(inserted), len(rows) - len(inserted)
 
 
 def upsert_mongo(
     coll: Any, rows: list[tuple[int, dict[str, Any], str]], now: datetime, run_id: str
 ) -> None:
-    """Upsert by movie id as delete + insert of the batch: the same end state as one
-    ``replace_one(upsert=True)`` per movie, but two round trips, where FerretDB takes ~50 ms
-    per upsert. A kill between the two leaves the batch uncommitted in PostgreSQL, so the
-    next run fetches and writes those ids again."""
-    docs = [
-        {**payload, "_id": mid, "payload_hash": h, "ingested_at": now, "run_id": run_id}
+    """Upsert by movie id: one ``insert_many`` for the batch, then ``replace_one`` for the ids
+    already present (a changed payload, or a batch a killed run wrote but never committed).
+
+    FerretDB answers a batch insert in one transaction but takes tens of milliseconds per
+    upsert and scans the collection for ``$in`` deletes, so the common case (new movies)
+    must be a plain insert.
+    """
+    from pymongo.errors import BulkWriteError
+
+    docs = {
+        mid: {**payload, "_id": mid, "payload_hash": h, "ingested_at": now, "run_id": run_id}
         for mid, payload, h in rows
-    ]
-    coll.delete_many({"_id": {"$in": [d["_id"] for d in docs]}})
-    coll.insert_many(docs, ordered=False)
+    }
+    try:
+        coll.insert_many(list(docs.values()), ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        for e in errors:
+            mid = e["op"]["_id"] if "op" in e else list(docs)[e["index"]]
+            coll.replace_one({"_id": mid}, docs[mid], upsert=True)
 
 
 # ---- ops bookkeeping -------------------------------------------------------------------------
@@ -415,7 +431,8 @@ def _batches(
     pending: set[Future[Outcome]] = set()
     batch: list[Outcome] = []
     queue = iter(ids)
-    window = max(concurrency * 4, batch_size)
+    # Enough in flight that the workers keep fetching while a batch is being landed.
+    window = max(concurrency * 4, batch_size * 3)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tmdb") as pool:
         try:
             while True:

@@ -355,3 +355,22 @@ def test_cli_exit_codes(ex_settings, mongo_db_name):
     assert "failed 1" in partial.output
     assert refused.exit_code == 2 and "rejected the credentials" in refused.output
     assert usage.exit_code == 2 and "not a movie id" in usage.output
+
+
+def test_mongo_upsert_replaces_existing_ids(ex_settings, mongo_db_name):
+    from datetime import UTC, datetime
+
+    from extract.tmdb.load import upsert_mongo
+
+    a, b = DOCS[IDS[0]], DOCS[IDS[1]]
+    changed = {**a, "title": "Retitled"}
+    with mongo.client(ex_settings) as mc:
+        coll = mc[mongo_db_name]["movies"]
+        upsert_mongo(coll, [(a["id"], a, "h1")], datetime.now(UTC), "run-1")
+        upsert_mongo(
+            coll, [(a["id"], changed, "h2"), (b["id"], b, "h3")], datetime.now(UTC), "run-2"
+        )
+        got = {d["_id"]: d for d in coll.find({})}
+    assert sorted(got) == sorted([a["id"], b["id"]])
+    assert got[a["id"]]["title"] == "Retitled" and got[a["id"]]["run_id"] == "run-2"
+    assert got[b["id"]]["payload_hash"] == "h3"
