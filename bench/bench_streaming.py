@@ -321,6 +321,12 @@ def main() -> None:
             None,
         )
         _line("  micro-batches", f"{land['batches']}", "info", None)
+        if land["batches_s"] > 0 and land["batches"] > 2:
+            # from the first batch's commit to the last: steady state, without query start-up
+            steady = n * (land["batches"] - 1) / land["batches"] / land["batches_s"]
+            _line(
+                "  steady state (first to last batch commit)", f"{steady:,.0f} ev/s", "info", None
+            )
         _line(
             "Spark driver peak RSS (available-now)",
             _mb(land["peak_rss"]),
