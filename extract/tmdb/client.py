@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import json
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,9 +177,18 @@ class TmdbClient:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(concurrency, 1), max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        # A whole second's budget may go at once; any 1 s window holds at most the limit.
-        rate = Rate(max(int(rate_limit_per_s), 1), Duration.SECOND)
-        self.limiter = Limiter(InMemoryBucket([rate]), raise_when_fail=False, max_delay=3_600_000)
+        # Any 1 s window holds at most the limit, and any 250 ms at most a quarter of it:
+        # no full-second bursts, so the server's bucket keeps slack for network jitter.
+        per_s = max(int(rate_limit_per_s), 1)
+        rates = [Rate(math.ceil(per_s / 4), 250), Rate(per_s, Duration.SECOND)]
+        # buffer_ms: the default 50 ms margin per wait costs ~6% of the allowed rate.
+        self.limiter = Limiter(
+            InMemoryBucket(rates),
+            raise_when_fail=False,
+            max_delay=3_600_000,
+            retry_until_max_delay=True,
+            buffer_ms=2,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> TmdbClient:

@@ -16,8 +16,9 @@ nothing`` on ``(movie_id, payload_hash)``: the same payload adds nothing, a chan
 a row) and ``ops.extract_errors`` (missing and failed ids). The MongoDB backup
 ``raw.movies`` gets every payload new to PostgreSQL, upserted by movie id just before the
 commit, so a kill at any point only means the next run redoes an idempotent batch. With
-``bronze_dir`` each batch is also appended to ``DIR/movies/ingestion_date=YYYY-MM-DD/movies_raw_HHMMSS.json`` (JSON Lines)
-and a Parquet file beside it. Every run is logged in ``ops.run_log``.
+``bronze_dir`` each batch is also appended to
+``DIR/movies/ingestion_date=YYYY-MM-DD/movies_raw_HHMMSS.json`` (JSON Lines) and a Parquet
+file beside it. Every run is logged in ``ops.run_log``.
 
 Usage::
 
