@@ -41,6 +41,13 @@ def client_for(url: str, **kw) -> TmdbClient:
     return TmdbClient(url, **options)
 
 
+def extract_from(url, mongo_db, settings, **kw):
+    """``run_tmdb_extract`` against the local server at ``url``, quietly."""
+    return run_tmdb_extract(
+        settings, mongo_db=mongo_db, client=kw.pop("client", client_for(url)), progress=False, **kw
+    )
+
+
 def query(settings, sql, *args):
     with db.connect(settings, "admin") as conn:
         return conn.execute(sql, args).fetchall()
@@ -55,14 +62,7 @@ def test_ids_with_missing_failed_and_retried(ex_settings, mongo_db_name):
     ids = IDS[:30] + UNKNOWN + [IDS[30]]
     faults = Faults(always={IDS[30]: 503}, script={IDS[0]: [500, "truncate"], IDS[1]: [429]})
     with running_server(DOCS, api_key=API_KEY, faults=faults) as url:
-        summary = run_tmdb_extract(
-            ex_settings,
-            movie_ids=ids,
-            mongo_db=mongo_db_name,
-            batch_size=7,
-            client=client_for(url),
-            progress=False,
-        )
+        summary = extract_from(url, mongo_db_name, ex_settings, movie_ids=ids, batch_size=7)
     assert summary.status == "partial" and summary.exit_code == 1
     assert (summary.fetched, summary.new, summary.missing, summary.failed) == (30, 30, 2, 1)
     assert summary.retries >= 3 + 3 and summary.throttled == 1
@@ -98,28 +98,10 @@ def test_rerun_same_payload_adds_nothing_changed_payload_adds_a_row(ex_settings,
     docs = copy.deepcopy(DOCS)
     ids = IDS[:10]
     with running_server(docs, api_key=API_KEY) as url:
-        first = run_tmdb_extract(
-            ex_settings,
-            movie_ids=ids,
-            mongo_db=mongo_db_name,
-            client=client_for(url),
-            progress=False,
-        )
-        second = run_tmdb_extract(
-            ex_settings,
-            movie_ids=ids,
-            mongo_db=mongo_db_name,
-            client=client_for(url),
-            progress=False,
-        )
+        first = extract_from(url, mongo_db_name, ex_settings, movie_ids=ids)
+        second = extract_from(url, mongo_db_name, ex_settings, movie_ids=ids)
         docs[ids[0]]["vote_count"] += 1  # the server's dict is shared: TMDB updated the movie
-        third = run_tmdb_extract(
-            ex_settings,
-            movie_ids=ids,
-            mongo_db=mongo_db_name,
-            client=client_for(url),
-            progress=False,
-        )
+        third = extract_from(url, mongo_db_name, ex_settings, movie_ids=ids)
     assert (first.new, first.unchanged) == (10, 0)
     assert (second.new, second.unchanged) == (0, 10)
     assert (third.new, third.unchanged) == (1, 9)
@@ -176,27 +158,14 @@ def test_key_revoked_mid_run_stops_at_once(ex_settings, mongo_db_name):
 def test_discover_never_past_total_pages(ex_settings, mongo_db_name):
     stats = ServerStats()
     with running_server(DOCS, api_key=API_KEY, stats=stats) as url:
-        summary = run_tmdb_extract(
-            ex_settings,
-            discover_pages=50,
-            mongo_db=mongo_db_name,
-            client=client_for(url),
-            progress=False,
-        )
+        summary = extract_from(url, mongo_db_name, ex_settings, discover_pages=50)
     assert summary.status == "succeeded" and summary.fetched == 120
     assert stats.statuses[200] == 120 + 6  # 120 details + pages 1..6 (120 movies / 20)
 
 
 def test_popular_pages_subset(ex_settings, mongo_db_name):
     with running_server(DOCS, api_key=API_KEY) as url:
-        summary = run_tmdb_extract(
-            ex_settings,
-            discover_pages=2,
-            popular=True,
-            mongo_db=mongo_db_name,
-            client=client_for(url),
-            progress=False,
-        )
+        summary = extract_from(url, mongo_db_name, ex_settings, discover_pages=2, popular=True)
     released = sorted(
         (d for d in DOCS.values() if d["status"] == "Released"),
         key=lambda d: (-d["popularity"], d["id"]),
@@ -210,13 +179,12 @@ def test_changes_windows_and_bookmark(ex_settings, mongo_db_name):
     changes = {today - timedelta(days=n): [IDS[n]] for n in range(40)}
     stats = ServerStats()
     with running_server(DOCS, api_key=API_KEY, changes=changes, stats=stats) as url:
-        first = run_tmdb_extract(
+        first = extract_from(
+            url,
+            mongo_db_name,
             ex_settings,
             changes=True,
             since=today - timedelta(days=29),
-            mongo_db=mongo_db_name,
-            client=client_for(url),
-            progress=False,
             today=today,
         )
         # 30 days -> 3 windows of at most 14 days; the server rejects longer ones.
@@ -228,14 +196,7 @@ def test_changes_windows_and_bookmark(ex_settings, mongo_db_name):
         # Next run starts at the bookmark: only the ids changed that day.
         later = today + timedelta(days=2)
         changes[later] = [IDS[50], IDS[51]]
-        second = run_tmdb_extract(
-            ex_settings,
-            changes=True,
-            mongo_db=mongo_db_name,
-            client=client_for(url),
-            progress=False,
-            today=later,
-        )
+        second = extract_from(url, mongo_db_name, ex_settings, changes=True, today=later)
         assert second.ids_total == 3  # IDS[0] changed on `today`, the bookmark day, plus two
         landed = {r[0] for r in query(ex_settings, "select movie_id from raw.tmdb_movies")}
         assert landed == set(IDS[:30]) | {IDS[50], IDS[51]}
@@ -247,13 +208,12 @@ def test_bookmark_does_not_advance_after_a_failed_id(ex_settings, mongo_db_name)
     with running_server(
         DOCS, api_key=API_KEY, changes=changes, faults=Faults(always={IDS[1]: 500})
     ) as url:
-        summary = run_tmdb_extract(
+        summary = extract_from(
+            url,
+            mongo_db_name,
             ex_settings,
             changes=True,
             since=today - timedelta(days=3),
-            mongo_db=mongo_db_name,
-            client=client_for(url),
-            progress=False,
             today=today,
         )
     assert summary.status == "partial"
@@ -262,14 +222,8 @@ def test_bookmark_does_not_advance_after_a_failed_id(ex_settings, mongo_db_name)
 
 def test_bronze_files(ex_settings, mongo_db_name, tmp_path):
     with running_server(DOCS, api_key=API_KEY) as url:
-        summary = run_tmdb_extract(
-            ex_settings,
-            movie_ids=IDS[:25],
-            mongo_db=mongo_db_name,
-            batch_size=10,
-            bronze_dir=tmp_path,
-            client=client_for(url),
-            progress=False,
+        summary = extract_from(
+            url, mongo_db_name, ex_settings, movie_ids=IDS[:25], batch_size=10, bronze_dir=tmp_path
         )
     (folder,) = (tmp_path / "movies").iterdir()
     assert folder.name.startswith("ingestion_date=")
