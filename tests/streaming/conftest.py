@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -232,6 +233,16 @@ def fresh_topics(settings: Settings) -> Settings:
     out = settings.model_copy(update={"moviepipe_topic_prefix": prefix})
     kafka.ensure_topics(out)
     return out
+
+
+def drop_topics(settings: Settings) -> None:
+    """Delete the scenario's topics (best effort): test runs should not pile topics up."""
+    from moviepipe.services import kafka
+
+    futures = kafka.admin_client(settings).delete_topics(settings.topics, operation_timeout=30)
+    for fut in futures.values():
+        with contextlib.suppress(Exception):
+            fut.result()
 
 
 def live_bad_messages(prefix: str) -> list[tuple[str, bytes | None, str]]:

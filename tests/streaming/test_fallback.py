@@ -13,7 +13,7 @@ from streaming.fallback import promote_fallback, run_fallback
 from streaming.producer import produce
 from streaming.reconcile import reconcile
 from streaming.sources import simulate_events
-from tests.streaming.conftest import fresh_topics, live_bad_messages
+from tests.streaming.conftest import drop_topics, fresh_topics, live_bad_messages
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,8 @@ def scenario(stream_settings, rules):
     assert summary["failed"] == 0
     # chunks far smaller than the backlog: several transactions and offset commits
     run = run_fallback(settings, rules, available_now=True, chunk_size=400)
-    return {"settings": settings, "valid": valid, "bad": bad, "run": run}
+    yield {"settings": settings, "valid": valid, "bad": bad, "run": run}
+    drop_topics(settings)
 
 
 def _count(settings, sql: str, *args) -> int:

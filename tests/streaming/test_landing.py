@@ -27,7 +27,7 @@ from streaming import sink
 from streaming.land import SINK
 from streaming.producer import produce
 from streaming.sources import simulate_events
-from tests.streaming.conftest import fresh_topics, live_bad_messages
+from tests.streaming.conftest import drop_topics, fresh_topics, live_bad_messages
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
@@ -83,13 +83,8 @@ def landed(stream_settings, rules, tmp_path_factory):
             proc.wait()
         final = subprocess.run(_land_cmd(checkpoint), env=env, stdout=out, stderr=out, timeout=300)
     assert final.returncode == 0, log.read_text()[-3000:]
-    return {
-        "settings": settings,
-        "valid": valid,
-        "bad": bad,
-        "kills": kills,
-        "checkpoint": checkpoint,
-    }
+    yield {"settings": settings, "valid": valid, "bad": bad, "kills": kills}
+    drop_topics(settings)
 
 
 def test_exactly_once_through_kills(landed):
