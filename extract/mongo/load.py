@@ -168,22 +168,39 @@ def copy_incremental(
 ) -> None:
     bookmark_name = f"mongo.{name}"
     last = decode_bookmark(get_bookmark(conn, bookmark_name))
-    while True:
-        query = {"_id": {"$gt": last}} if last is not None else {}
-        docs = list(source.find(query).sort("_id", 1).limit(batch_size))
-        if not docs:
-            break
-        with conn.transaction():
-            added = insert_batch(conn, table, docs, run_id)
-            mark = encode_bookmark(docs[-1]["_id"])
-            set_bookmark(conn, bookmark_name, mark, run_id)
-        out.copied += added
-        out.already_present += len(docs) - added
-        out.batches += 1
-        out.bookmark = mark
-        last = docs[-1]["_id"]
-        if len(docs) < batch_size:
-            break
+    query = {"_id": {"$gt": last}} if last is not None else {}
+    # One sorted query streamed in batches: FerretDB sorts by scanning, so a query per batch
+    # would rescan the collection each time. Each batch commits with its bookmark.
+    cursor = source.find(query).sort("_id", 1).batch_size(batch_size)
+    batch: list[dict[str, Any]] = []
+    try:
+        for doc in cursor:
+            batch.append(doc)
+            if len(batch) == batch_size:
+                _commit_batch(conn, table, bookmark_name, batch, run_id, out)
+                batch = []
+        if batch:
+            _commit_batch(conn, table, bookmark_name, batch, run_id, out)
+    finally:
+        cursor.close()
+
+
+def _commit_batch(
+    conn: psycopg.Connection,
+    table: str,
+    bookmark_name: str,
+    docs: list[dict[str, Any]],
+    run_id: str,
+    out: CollectionSummary,
+) -> None:
+    with conn.transaction():
+        added = insert_batch(conn, table, docs, run_id)
+        mark = encode_bookmark(docs[-1]["_id"])
+        set_bookmark(conn, bookmark_name, mark, run_id)
+    out.copied += added
+    out.already_present += len(docs) - added
+    out.batches += 1
+    out.bookmark = mark
 
 
 def sweep_missing(

@@ -146,3 +146,15 @@ def test_changes_window_over_14_days_is_rejected():
         with pytest.raises(TmdbRequestFailed) as err:
             client.get("/movie/changes", {"start_date": "2026-01-01", "end_date": "2026-01-31"})
     assert err.value.status == 422
+
+
+def test_connection_refused_is_retried_then_failed():
+    import socket
+
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = make_client(f"http://127.0.0.1:{port}/3", max_retries=2)
+    with pytest.raises(TmdbRequestFailed, match="connection error"):
+        client.movie_details(IDS[0])
+    assert client.stats.snapshot() == {"requests": 3, "retries": 2, "throttled": 0}
