@@ -205,15 +205,16 @@ def warehouse_movie_ids(settings) -> list[int]:
             return ids
     except Exception:
         pass
+    import gzip
     import json
 
-    for path in sorted(settings.project_dir.glob("extract/**/sample*/*.json*"))[:1]:
-        try:
-            data = json.loads(path.read_text())
-            items = data if isinstance(data, list) else data.get("results", [])
-            return sorted({int(i["id"]) for i in items if isinstance(i, dict) and "id" in i})
-        except (ValueError, KeyError, TypeError):
-            continue
+    # the synthetic TMDB sample the extract step ships (one JSON document per line)
+    path = settings.project_dir / "extract" / "tmdb" / "sample_data" / "movies.jsonl.gz"
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return sorted({int(json.loads(line)["id"]) for line in fh if line.strip()})
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     return []
 
 

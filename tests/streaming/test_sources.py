@@ -7,6 +7,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from moviepipe.events import check_event
 from streaming.sources import movielens_events, simulate_events
 
@@ -79,3 +81,23 @@ def test_movielens_real_data_is_valid(rules):
         n += 1
     assert replay.skipped > 0
     assert n + replay.skipped == 100_836 + 3_683
+
+
+@pytest.mark.integration
+def test_movie_ids_from_warehouse_then_sample(pg_settings):
+    from moviepipe import db
+    from streaming.sources import warehouse_movie_ids
+
+    no_warehouse = pg_settings.model_copy(update={"pgdatabase": "mp_no_such_database"})
+    sample_ids = warehouse_movie_ids(no_warehouse)  # the sample shipped by the extract step
+    assert len(sample_ids) > 10
+    with db.connect(pg_settings, "loader") as conn:
+        conn.execute(
+            "insert into raw.tmdb_movies (movie_id, payload, payload_hash, run_id)"
+            " values (987654321, '{}', 'h', 'streaming-test') on conflict do nothing"
+        )
+    try:
+        assert 987654321 in warehouse_movie_ids(pg_settings)
+    finally:
+        with db.connect(pg_settings, "loader") as conn:
+            conn.execute("delete from raw.tmdb_movies where run_id = 'streaming-test'")
