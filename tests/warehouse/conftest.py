@@ -1,4 +1,9 @@
-"""Fixtures for the warehouse tests: raw fixtures landed as the loader, dbt run through the CLI."""
+"""Fixtures for the warehouse tests: raw fixtures landed as the loader, dbt run through the CLI.
+
+The warehouse tests get databases of their own (``wh_settings``, ``fresh_database``):
+other test packages land events into the shared ``pg_settings`` database, and
+the KPI and event assertions here need to know every raw row.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +65,34 @@ def relation_oid(settings: Settings, relation: str) -> int:
     return query(settings, f"select '{relation}'::regclass::oid as oid")[0]["oid"]
 
 
+@contextmanager
+def fresh_database(stack: Settings, label: str) -> Iterator[Settings]:
+    """Settings for a new bootstrapped database, dropped (with dbt's target dir) afterwards."""
+    name = f"mp_test_{label}_{uuid.uuid4().hex[:8]}"
+    settings = stack.model_copy(update={"pgdatabase": name})
+    db.bootstrap(settings, name)
+    try:
+        yield settings
+    finally:
+        db.drop_database(stack, name)
+        shutil.rmtree(default_target_path(settings).parent, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def built(pg_settings: Settings) -> Iterator[dict[str, Any]]:
+def wh_settings(stack: Settings) -> Iterator[Settings]:
+    with fresh_database(stack, "wh") as settings:
+        yield settings
+
+
+@pytest.fixture(scope="session")
+def built(wh_settings: Settings) -> dict[str, Any]:
     """Run 1: land the fixtures, `moviepipe transform`; everything observed is returned."""
-    with db.connect(pg_settings, "loader") as conn:
+    with db.connect(wh_settings, "loader") as conn:
         fixtures.land_run1(conn)
-    out = transform(pg_settings)
+    out = transform(wh_settings)
     seen: dict[str, Any] = {"stdout": out}
     for table in KPI_TABLES:
-        seen[table] = query(pg_settings, f"select * from gold.{table} order by 1")
+        seen[table] = query(wh_settings, f"select * from gold.{table} order by 1")
     for table in (
         "dim_movie",
         "dim_session",
@@ -74,35 +100,34 @@ def built(pg_settings: Settings) -> Iterator[dict[str, Any]]:
         "fact_user_event",
         "fact_user_event_fallback",
     ):
-        seen[table] = query(pg_settings, f"select * from gold.{table}")
-    seen["movies_curated"] = query(pg_settings, "select * from silver.movies_curated")
-    seen["user_events"] = query(pg_settings, "select * from silver.user_events")
-    seen["snapshot"] = query(pg_settings, "select * from snapshots.movie_metrics_snapshot")
-    seen["fact_oid"] = relation_oid(pg_settings, "gold.fact_user_event")
-    seen["user_events_oid"] = relation_oid(pg_settings, "silver.user_events")
-    yield seen
-    shutil.rmtree(default_target_path(pg_settings).parent, ignore_errors=True)
+        seen[table] = query(wh_settings, f"select * from gold.{table}")
+    seen["movies_curated"] = query(wh_settings, "select * from silver.movies_curated")
+    seen["user_events"] = query(wh_settings, "select * from silver.user_events")
+    seen["snapshot"] = query(wh_settings, "select * from snapshots.movie_metrics_snapshot")
+    seen["fact_oid"] = relation_oid(wh_settings, "gold.fact_user_event")
+    seen["user_events_oid"] = relation_oid(wh_settings, "silver.user_events")
+    return seen
 
 
 @pytest.fixture(scope="session")
-def rebuilt(built: dict[str, Any], pg_settings: Settings) -> dict[str, Any]:
+def rebuilt(built: dict[str, Any], wh_settings: Settings) -> dict[str, Any]:
     """Run 2: a late event that bridges two sessions, refreshed with `--selector events`;
     run 3: a newer TMDB payload, full build (the snapshot takes a new version)."""
-    with db.connect(pg_settings, "loader") as conn:
+    with db.connect(wh_settings, "loader") as conn:
         fixtures.land_events(conn, "raw.user_events", [fixtures.LATE_EVENT], run_id="run2")
-    events_out = transform(pg_settings, "--selector", "events")
+    events_out = transform(wh_settings, "--selector", "events")
     seen: dict[str, Any] = {
         "events_stdout": events_out,
-        "fact_user_event": query(pg_settings, "select * from gold.fact_user_event"),
-        "dim_session": query(pg_settings, "select * from gold.dim_session"),
-        "fact_oid": relation_oid(pg_settings, "gold.fact_user_event"),
-        "user_events_oid": relation_oid(pg_settings, "silver.user_events"),
+        "fact_user_event": query(wh_settings, "select * from gold.fact_user_event"),
+        "dim_session": query(wh_settings, "select * from gold.dim_session"),
+        "fact_oid": relation_oid(wh_settings, "gold.fact_user_event"),
+        "user_events_oid": relation_oid(wh_settings, "silver.user_events"),
     }
     alpha = {**fixtures.MOVIES[0], "popularity": 60.0, "vote_count": 1100}
     beta = {**fixtures.MOVIES[1], "overview": "A new synopsis: no metric changed."}
-    with db.connect(pg_settings, "loader") as conn:
+    with db.connect(wh_settings, "loader") as conn:
         fixtures.land_movies(conn, [alpha, beta], run_id="run3")
-    transform(pg_settings)
-    seen["snapshot"] = query(pg_settings, "select * from snapshots.movie_metrics_snapshot")
-    seen["kpi_most_popular"] = query(pg_settings, "select * from gold.kpi_most_popular order by 1")
+    transform(wh_settings)
+    seen["snapshot"] = query(wh_settings, "select * from snapshots.movie_metrics_snapshot")
+    seen["kpi_most_popular"] = query(wh_settings, "select * from gold.kpi_most_popular order by 1")
     return seen

@@ -211,36 +211,36 @@ def test_snapshot_keeps_metric_history(built, rebuilt):
     assert rebuilt["kpi_most_popular"][0]["popularity"] == 60.0
 
 
-def test_source_freshness(built, pg_settings):
-    out = transform(pg_settings, "source", "freshness")
+def test_source_freshness(built, wh_settings):
+    out = transform(wh_settings, "source", "freshness")
     assert "freshness of raw.tmdb_movies" in out and "PASS" in out
 
 
-def test_reader_selects_gold_only(built, pg_settings):
-    with db.connect(pg_settings, "reader") as conn:
+def test_reader_selects_gold_only(built, wh_settings):
+    with db.connect(wh_settings, "reader") as conn:
         rows = conn.execute("select count(*) from gold.kpi_highest_revenue").fetchone()
         assert rows == (5,)
         assert conn.execute("select count(*) from gold.fact_user_event").fetchone()[0] >= 7
     with (
-        db.connect(pg_settings, "reader") as conn,
+        db.connect(wh_settings, "reader") as conn,
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
         conn.execute("select count(*) from silver.movies_curated")
 
 
-def test_gold_columns_are_documented_in_the_database(built, pg_settings):
+def test_gold_columns_are_documented_in_the_database(built, wh_settings):
     sql = (
         "select col_description('gold.dim_movie'::regclass, ordinal_position::int)"
         " from information_schema.columns"
         " where table_schema = 'gold' and table_name = 'dim_movie'"
     )
-    with db.connect(pg_settings) as conn:
+    with db.connect(wh_settings) as conn:
         rows = conn.execute(sql).fetchall()
     assert rows and all(d for (d,) in rows)
 
 
-def test_docs_site_describes_every_model_and_column(built, pg_settings, tmp_path):
-    proc = moviepipe(pg_settings, "docs", "--out", str(tmp_path / "site"))
+def test_docs_site_describes_every_model_and_column(built, wh_settings, tmp_path):
+    proc = moviepipe(wh_settings, "docs", "--out", str(tmp_path / "site"))
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (tmp_path / "site" / "index.html").exists()
     manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -35,8 +34,7 @@ from moviepipe.rules_apply import (
     spark_movies,
     spark_top_movies,
 )
-from moviepipe.warehouse_cli import default_target_path
-from tests.warehouse.conftest import query, transform
+from tests.warehouse.conftest import fresh_database, query, transform
 from tests.warehouse.fixtures import M, land_movies, movie
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
@@ -235,12 +233,8 @@ def via_pandas(records, rules) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def parity_db(stack: Settings) -> Iterator[Settings]:
-    name = f"mp_test_parity_{uuid.uuid4().hex[:8]}"
-    settings = stack.model_copy(update={"pgdatabase": name})
-    db.bootstrap(settings, name)
-    yield settings
-    db.drop_database(stack, name)
-    shutil.rmtree(default_target_path(settings).parent, ignore_errors=True)
+    with fresh_database(stack, "parity") as settings:
+        yield settings
 
 
 @pytest.fixture(scope="module")
