@@ -239,7 +239,8 @@ def drop_topics(settings: Settings) -> None:
     """Delete the scenario's topics (best effort): test runs should not pile topics up."""
     from moviepipe.services import kafka
 
-    futures = kafka.admin_client(settings).delete_topics(settings.topics, operation_timeout=30)
+    admin = kafka.admin_client(settings)  # keep a reference until the futures resolve
+    futures = admin.delete_topics(settings.topics, operation_timeout=30)
     for fut in futures.values():
         with contextlib.suppress(Exception):
             fut.result()
