@@ -26,20 +26,17 @@
         ),
 
         numbered as (
+            -- One window, one sort: event times only grow along it, so the latest
+            -- session start seen so far is the start of the current session.
             select
                 *,
-                sum(starts_session) over (
-                    partition by user_id order by event_ts, event_id
-                    rows between unbounded preceding and current row
-                ) as session_number
+                sum(starts_session) over running as session_number,
+                max(case when starts_session = 1 then event_ts end) over running as session_start_ts
             from flagged
-        ),
-
-        started as (
-            select
-                *,
-                min(event_ts) over (partition by user_id, session_number) as session_start_ts
-            from numbered
+            window running as (
+                partition by user_id order by event_ts, event_id
+                rows between unbounded preceding and current row
+            )
         )
 
         select
@@ -47,6 +44,6 @@
             md5(
                 user_id || '|' || to_char(session_start_ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
             ) as session_key
-        from started
+        from numbered
     )
 {%- endmacro %}

@@ -110,6 +110,31 @@ def run_dbt(
     )
 
 
+def run_dbt_in_process(
+    settings: Settings, args: Sequence[str], *, target_path: Path | None = None
+) -> bool:
+    """Run one dbt command in this process (dbtRunner), as an orchestrator would.
+
+    Saves the interpreter start-up and dbt's imports on every call after the
+    first; the profile's variables are set in ``os.environ`` for the call only.
+    """
+    from dbt.cli.main import dbtRunner
+
+    env = dbt_env(settings, base={})
+    env["DBT_TARGET_PATH"] = str(target_path or default_target_path(settings))
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        result = dbtRunner().invoke(dbt_command(args)[1:])
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return bool(result.success)
+
+
 @click.group()
 def rules() -> None:
     """Business rules in transform_rules.json."""

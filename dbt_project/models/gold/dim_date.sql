@@ -1,31 +1,22 @@
--- A calendar (UTC days) spanning every release date and event date.
+-- A calendar of UTC days from the earliest release date (1870 at the latest) to a year
+-- from today: every release and event date has its row without reading the events,
+-- so the calendar is not rebuilt on every event refresh.
 with
 
 movies_curated as (
     select * from {{ ref('movies_curated') }}
 ),
 
-user_events as (
-    select * from {{ ref('user_events') }}
-),
-
 bounds as (
     select
-        min(day_date) as first_day,
-        max(day_date) as last_day
-    from (
-        select release_date as day_date from movies_curated
-        union all
-        select min((event_ts at time zone 'UTC')::date) as day_date from user_events
-        union all
-        select max((event_ts at time zone 'UTC')::date) as day_date from user_events
-    ) as candidate_days
+        least(min(release_date), date '1870-01-01') as first_day,
+        (current_date + interval '366 days')::date as last_day
+    from movies_curated
 ),
 
 spine as (
     select generate_series(first_day, last_day, interval '1 day')::date as date_day
     from bounds
-    where first_day is not null
 ),
 
 final as (
