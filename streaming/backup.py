@@ -2,7 +2,7 @@
 
 Its own consumer group, so the MongoDB copy is independent of the Spark path.
 Each message becomes one document in ``<mongo.database>.user_logs`` (comment
-events also in ``comments``) with ``_id = "<topic>:<partition>:<offset>"``, so a
+events also in ``comments``) with ``_id = "<topic>:<partition>:<offset>"`` (zero-padded), so a
 replay overwrites the same document. The document keeps the decoded event when
 the value is JSON that MongoDB can store, else the raw bytes base64-encoded,
 plus the Kafka coordinates and the contract verdict (``valid``, ``reason``).
@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import BSON
-from pymongo import ReplaceOne
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
 
 from moviepipe.config import Settings
 from moviepipe.events import check_event
@@ -34,6 +35,9 @@ from streaming.kafka_io import commit_chunk, iter_chunks, make_consumer
 GROUP = "moviepipe-backup"
 # Verdicts that mean the value is not strict JSON: kept as base64 bytes instead.
 UNDECODABLE = {"not_json", "not_utf8", "oversize"}
+
+
+DUPLICATE_KEY = 11000
 
 
 def mongo_database(settings: Settings) -> str:
@@ -56,6 +60,33 @@ def _storable(value: Any) -> bool:
     return True
 
 
+def backup_id(topic: str, partition: int, offset: int) -> str:
+    """``topic:partition:offset``, zero-padded so ids sort in arrival order per partition.
+
+    The MongoDB extractor copies incrementally from a bookmark on ``_id``; with
+    unpadded offsets ``...:10`` would sort before ``...:9`` and land below it.
+    """
+    return f"{topic}:{partition:05d}:{offset:020d}"
+
+
+def insert_new(collection: Collection, docs: list[dict[str, Any]]) -> int:
+    """Insert documents whose ``_id`` is not there yet; returns how many were new.
+
+    A Kafka coordinate always holds the same message, so "insert if absent" is as
+    idempotent as an upsert, and FerretDB runs a batch insert ~50x faster than
+    per-document upserts.
+    """
+    if not docs:
+        return 0
+    try:
+        return len(collection.insert_many(docs, ordered=False).inserted_ids)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        return exc.details.get("nInserted", len(docs) - len(errors))
+
+
 def backup_document(
     msg: dict[str, Any], rules: Rules, now: datetime, topic_prefix: str = ""
 ) -> dict[str, Any]:
@@ -72,7 +103,7 @@ def backup_document(
         topic_prefix=topic_prefix,
     )
     doc: dict[str, Any] = {
-        "_id": f"{msg['topic']}:{msg['partition']}:{msg['offset']}",
+        "_id": backup_id(msg["topic"], msg["partition"], msg["offset"]),
         "topic": msg["topic"],
         "partition": msg["partition"],
         "offset": msg["offset"],
@@ -132,20 +163,14 @@ def run_backup(
                             settings.moviepipe_topic_prefix,
                         )
                     )
-                logs.bulk_write(
-                    [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
-                )
+                insert_new(logs, docs)
                 comment_docs = [
                     d
                     for d in docs
                     if isinstance(d.get("event"), dict)
                     and d["event"].get("event_type") == "comment"
                 ]
-                if comment_docs:
-                    comments.bulk_write(
-                        [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in comment_docs],
-                        ordered=False,
-                    )
+                insert_new(comments, comment_docs)
                 commit_chunk(consumer, msgs)
                 totals["messages"] += len(docs)
                 totals["comments"] += len(comment_docs)

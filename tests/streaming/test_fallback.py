@@ -116,7 +116,7 @@ def test_backup_and_reconciliation_find_a_deleted_row(scenario, rules, mongo_db_
         assert bad_comments
         assert mc[mongo_db_name]["comments"].count_documents({}) == n_comments + bad_comments
         doc = logs.find_one({"valid": True})
-        assert doc["_id"] == f"{doc['topic']}:{doc['partition']}:{doc['offset']}"
+        assert doc["_id"] == f"{doc['topic']}:{doc['partition']:05d}:{doc['offset']:020d}"
         assert "event_id" in doc["event"]
         assert logs.count_documents({"raw_value_b64": {"$exists": True}}) >= 3  # not JSON/UTF-8
 
