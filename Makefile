@@ -74,7 +74,7 @@ lint: setup  ## ruff, and sqlfluff on the dbt project (needs the database: `make
 	$(BIN)/moviepipe rules check
 	$(BIN)/moviepipe lint-sql
 
-docs: setup  ## documentation sites
+docs: up  ## documentation sites (dbt docs into .local/docs/dbt)
 	$(BIN)/moviepipe docs
 
 clean: down  ## remove .local (data, logs, jars, binaries) and the venv

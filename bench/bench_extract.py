@@ -7,7 +7,7 @@ database and MongoDB database of the benchmark's own, which are dropped afterwar
 1. healthy: movies/s as a ratio to the limit (target >= 0.95) with zero 429 answers;
 2. 10% of answers 500/502/503: ratio (target >= 0.85) with zero lost ids.
 
-Run alone with ``python -m bench extract``; ``MOVIEPIPE_SHARED_DATA`` overrides the data path
+Run alone with ``python -m bench extract``; ``MOVIEPIPE_DATA_DIR`` overrides the data path
 (default ``<project>/../shared/data``).
 """
 
@@ -55,7 +55,7 @@ def _scenario(settings, docs, ids, mongo_db: str, faults: Faults) -> tuple[dict,
 def main() -> None:
     base = services.up(load_settings())
     data_dir = Path(
-        os.environ.get("MOVIEPIPE_SHARED_DATA", base.project_dir.parent / "shared" / "data")
+        os.environ.get("MOVIEPIPE_DATA_DIR", base.project_dir.parent / "shared" / "data")
     )
     name = f"bench_extract_{uuid.uuid4().hex[:8]}"
     settings = base.model_copy(update={"pgdatabase": name})
