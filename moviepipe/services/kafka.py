@@ -21,7 +21,8 @@ from moviepipe.config import Settings
 from moviepipe.services.process import (
     ServiceError,
     ServiceStatus,
-    managed_pid,
+    describe,
+    needs_start,
     port_open,
     spawn,
     stop_pid,
@@ -180,13 +181,8 @@ def ensure_topics(settings: Settings, names: list[str] | None = None) -> list[st
 def up(settings: Settings) -> ServiceStatus:
     paths = _paths(settings)
     host, port = bootstrap_address(settings)
-    pid = managed_pid(paths["pid"])
-    if pid is None and port_open(host, port):
-        if not healthy(settings):
-            raise ServiceError(
-                NAME, f"{host}:{port} is taken by something that is not a Kafka broker"
-            )
-    elif pid is None:
+    taken_by = "something that is not a Kafka broker"
+    if needs_start(NAME, paths["pid"], host, port, lambda: healthy(settings), taken_by):
         classpath = _classpath(paths["jars"])
         paths["data"].mkdir(parents=True, exist_ok=True)
         paths["config"].write_text(server_properties(settings, paths["data"]))
@@ -225,18 +221,10 @@ def down(settings: Settings) -> bool:
 
 def status(settings: Settings) -> ServiceStatus:
     paths = _paths(settings)
-    pid = managed_pid(paths["pid"])
     ok = healthy(settings)
     detail = ""
     if ok:
         topics = admin_client(settings).list_topics(timeout=5).topics
         mine = [t for t in settings.topics if t in topics]
         detail = f"Kafka KRaft, topics {len(mine)}/{len(settings.topics)}"
-    return ServiceStatus(
-        name=NAME,
-        address=settings.kafka_bootstrap_servers,
-        healthy=ok,
-        managed=pid is not None,
-        pid=pid,
-        detail=detail,
-    )
+    return describe(NAME, settings.kafka_bootstrap_servers, paths["pid"], ok, detail)

@@ -18,7 +18,8 @@ from moviepipe.config import Settings
 from moviepipe.services.process import (
     ServiceError,
     ServiceStatus,
-    managed_pid,
+    describe,
+    needs_start,
     port_open,
     spawn,
     stop_pid,
@@ -63,13 +64,8 @@ def healthy(settings: Settings) -> bool:
 def up(settings: Settings) -> ServiceStatus:
     paths = _paths(settings)
     host, port = listen_address(settings)
-    pid = managed_pid(paths["pid"])
-    if pid is None and port_open(host, port):
-        if not healthy(settings):
-            raise ServiceError(
-                NAME, f"{host}:{port} is taken by something that is not MongoDB-wire"
-            )
-    elif pid is None:
+    taken_by = "something that is not a MongoDB-wire server"
+    if needs_start(NAME, paths["pid"], host, port, lambda: healthy(settings), taken_by):
         if not paths["binary"].exists():
             raise ServiceError(
                 NAME, f"{paths['binary']} missing; run `make setup` (builds FerretDB)"
@@ -103,7 +99,6 @@ def down(settings: Settings) -> bool:
 
 def status(settings: Settings) -> ServiceStatus:
     paths = _paths(settings)
-    pid = managed_pid(paths["pid"])
     ok = healthy(settings)
     detail = ""
     if ok:
@@ -113,11 +108,4 @@ def status(settings: Settings) -> ServiceStatus:
         if info.get("ferretdbVersion"):
             detail += f" (FerretDB {info['ferretdbVersion']})"
     host, port = listen_address(settings)
-    return ServiceStatus(
-        name=NAME,
-        address=f"{host}:{port}",
-        healthy=ok,
-        managed=pid is not None,
-        pid=pid,
-        detail=detail,
-    )
+    return describe(NAME, f"{host}:{port}", paths["pid"], ok, detail)

@@ -20,8 +20,8 @@ from moviepipe.config import Settings
 from moviepipe.services.process import (
     ServiceError,
     ServiceStatus,
-    managed_pid,
-    port_open,
+    describe,
+    needs_start,
     spawn,
     stop_pid,
     wait_healthy,
@@ -164,17 +164,10 @@ def healthy(settings: Settings) -> bool:
 
 def up(settings: Settings) -> ServiceStatus:
     paths = _paths(settings)
-    pid = managed_pid(paths["pid"])
-    if pid is None and port_open(settings.pghost, settings.pgport):
-        # Somebody else's server (docker compose, a system cluster): use it, never manage it.
-        if not healthy(settings):
-            raise ServiceError(
-                NAME,
-                f"{settings.pghost}:{settings.pgport} is taken by a server that rejects our "
-                "credentials; stop it or point PGPORT elsewhere",
-            )
-        return status(settings)
-    if pid is None:
+    taken_by = "a server that rejects our credentials; stop it or point PGPORT elsewhere"
+    if needs_start(
+        NAME, paths["pid"], settings.pghost, settings.pgport, lambda: healthy(settings), taken_by
+    ):
         bindir = find_bindir()
         user = _os_user()
         if not (paths["data"] / "PG_VERSION").exists():
@@ -210,18 +203,11 @@ def down(settings: Settings) -> bool:
 
 def status(settings: Settings) -> ServiceStatus:
     paths = _paths(settings)
-    pid = managed_pid(paths["pid"])
     ok = healthy(settings)
     detail = ""
     if ok:
         with psycopg.connect(**settings.pg_conninfo("admin", dbname="postgres")) as conn:
             version = conn.execute("show server_version").fetchone()[0]
         detail = f"PostgreSQL {version}"
-    return ServiceStatus(
-        name=NAME,
-        address=f"{settings.pghost}:{settings.pgport}",
-        healthy=ok,
-        managed=pid is not None,
-        pid=pid,
-        detail=detail,
-    )
+    address = f"{settings.pghost}:{settings.pgport}"
+    return describe(NAME, address, paths["pid"], ok, detail)

@@ -99,6 +99,31 @@ def managed_pid(pid_file: Path) -> int | None:
     return pid if pid_alive(pid) else None
 
 
+def needs_start(
+    name: str, pid_file: Path, host: str, port: int, healthy: Callable[[], bool], taken_by: str
+) -> bool:
+    """Whether ``up`` must start the server.
+
+    Not when our own process runs, nor when a healthy server somebody else
+    started (docker compose, a system cluster) answers on the address: that one
+    is used and never managed. A foreign, unhealthy listener is an error.
+    """
+    if managed_pid(pid_file) is not None:
+        return False
+    if port_open(host, port):
+        if not healthy():
+            raise ServiceError(name, f"{host}:{port} is taken by {taken_by}")
+        return False
+    return True
+
+
+def describe(name: str, address: str, pid_file: Path, healthy: bool, detail: str) -> ServiceStatus:
+    pid = managed_pid(pid_file)
+    return ServiceStatus(
+        name=name, address=address, healthy=healthy, managed=pid is not None, pid=pid, detail=detail
+    )
+
+
 def spawn(
     name: str,
     cmd: Sequence[str],

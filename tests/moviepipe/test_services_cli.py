@@ -78,3 +78,18 @@ def test_stop_only_signals_the_recorded_process(tmp_path):
     assert not pid_file.exists()
     # Nothing recorded: nothing to stop, and no error.
     assert stop_pid("sleeper", Path(tmp_path / "none.pid")) is False
+
+
+def test_a_foreign_server_is_adopted_when_healthy_and_refused_when_not(tmp_path):
+    from moviepipe.services.process import needs_start
+
+    pid_file = tmp_path / "none.pid"
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert needs_start("svc", pid_file, "127.0.0.1", port, lambda: True, "x") is False
+        with pytest.raises(ServiceError, match=f"127.0.0.1:{port} is taken by a stranger"):
+            needs_start("svc", pid_file, "127.0.0.1", port, lambda: False, "a stranger")
+    # Nothing listens and nothing of ours runs: start it.
+    assert needs_start("svc", pid_file, "127.0.0.1", port, lambda: False, "x") is True
