@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from moviepipe import db
@@ -48,7 +49,23 @@ def run_fallback(
     totals = {"chunks": 0, "rows_in": 0, "landed": 0, "rejected": 0}
     consumer = make_consumer(settings, GROUP)
     status, error = "failed", None
-    with db.connect(settings, "loader") as conn:
+    # One writer thread: while PostgreSQL lands chunk k (the thread waits on the server,
+    # without the GIL), the main thread consumes and validates chunk k+1. Offsets of a chunk
+    # are committed only after its database commit, in order, from the main thread.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fallback-writer")
+    pending: tuple[Future, list] | None = None
+
+    def finish(job: tuple[Future, list]) -> None:
+        future, msgs = job
+        result = future.result()  # the chunk's transaction has committed
+        commit_chunk(consumer, msgs)  # after the database commit, never before
+        sink.heartbeat(conn, SINK, totals["chunks"], result, None)
+        totals["chunks"] += 1
+        totals["rows_in"] += result.rows_in
+        totals["landed"] += result.rows_landed
+        totals["rejected"] += result.rows_rejected
+
+    with db.connect(settings, "loader") as conn, db.connect(settings, "loader") as wconn:
         sink.start_run(
             conn,
             run_id,
@@ -62,27 +79,32 @@ def run_fallback(
                     rules,
                     topic_prefix=settings.moviepipe_topic_prefix,
                 )
-                result = sink.write_batch(
-                    conn,
+                if pending is not None:
+                    finish(pending)
+                    pending = None
+                future = pool.submit(
+                    sink.write_batch,
+                    wconn,
                     valid,
                     rejected,
                     table="raw.user_events_fallback",
                     run_id=run_id,
                     source_flag="pandas",
                 )
-                commit_chunk(consumer, msgs)  # after the database commit, never before
-                sink.heartbeat(conn, SINK, totals["chunks"], result, None)
-                totals["chunks"] += 1
-                totals["rows_in"] += result.rows_in
-                totals["landed"] += result.rows_landed
-                totals["rejected"] += result.rows_rejected
+                pending = (future, msgs)
+            if pending is not None:
+                finish(pending)
+                pending = None
             status = "succeeded"
         except KeyboardInterrupt:
+            if pending is not None:
+                finish(pending)  # land what was handed to the writer, then stop
             status = "succeeded"
         except Exception as exc:
             error = str(exc)[:2000]
             raise
         finally:
+            pool.shutdown(wait=True)
             consumer.close()
             sink.finish_run(conn, run_id, status, totals, error)
     return {"run_id": run_id, **totals}

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -88,12 +89,17 @@ def commit_chunk(consumer: Consumer, msgs: list[Message]) -> None:
     consumer.commit(offsets=offsets, asynchronous=False)
 
 
+def _ms(m: Message) -> int:
+    ms = m.timestamp()[1]
+    return -1 if ms is None else ms
+
+
 def to_records(msgs: list[Message]) -> pd.DataFrame:
     """Messages as the frame ``pandas_parse_validate`` reads."""
-    ts = []
-    for m in msgs:
-        _, ms = m.timestamp()
-        ts.append(pd.Timestamp(ms, unit="ms", tz="UTC") if ms is not None and ms >= 0 else pd.NaT)
+    # Milliseconds in one array, converted at once (a Timestamp per message costs ~5 us).
+    ms = np.fromiter((_ms(m) for m in msgs), dtype="int64", count=len(msgs))
+    ts = pd.Series(pd.to_datetime(ms, unit="ms", utc=True))
+    ts[ms < 0] = pd.NaT
     return pd.DataFrame(
         {
             "key": [m.key() for m in msgs],
@@ -101,7 +107,7 @@ def to_records(msgs: list[Message]) -> pd.DataFrame:
             "topic": [m.topic() for m in msgs],
             "partition": [m.partition() for m in msgs],
             "offset": [m.offset() for m in msgs],
-            "timestamp": pd.Series(ts, dtype="datetime64[ns, UTC]"),
+            "timestamp": ts.astype("datetime64[ns, UTC]"),
         }
     )
 

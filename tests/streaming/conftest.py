@@ -108,6 +108,40 @@ CASES: list[tuple[str, str, bytes | None, str | None]] = [
     ("not json", "user_watch_log", b"{event_id: 1", "not_json"),
     ("NaN", "user_watch_log", b'{"a": NaN}', "not_json"),
     ("duplicate key", "user_watch_log", b'{"a": 1, "a": 2}', "not_json"),
+    # A full event with a repeated key (compact, spaced, in the payload, in a nested list):
+    # the fast decoder of the reference must notice it and defer to the strict one.
+    (
+        "duplicate envelope key",
+        "user_watch_log",
+        raw(event())[:-1] + b',"user_id":"7"}',
+        "not_json",
+    ),
+    (
+        "duplicate key spaced",
+        "user_watch_log",
+        raw(event())[:-1] + b', "user_id" :"7"}',
+        "not_json",
+    ),
+    (
+        "duplicate payload key",
+        "movie",
+        raw(event("movie_update"))[:-2] + b', "action": "update"}}',
+        "not_json",
+    ),
+    (
+        "duplicate key in a list",
+        "movie",
+        raw(
+            event("movie_update", payload={"action": "update", "fields": {"l": [{"k": 1}]}})
+        ).replace(b'{"k": 1}', b'{"k": 1,"k":2}'),
+        "not_json",
+    ),
+    (
+        "colon inside a string",
+        "user_comment_log",
+        raw(event("comment", payload={"text": 'he said "x": yes', "rating": 4})),
+        None,
+    ),
     ("array", "user_watch_log", b"[1, 2]", "not_object"),
     ("json null", "user_watch_log", b"null", "not_object"),
     ("NUL char", "user_watch_log", raw(event(user_id="a\u0000b")), "bad_unicode"),
