@@ -39,6 +39,7 @@ def land_config(settings: Settings) -> dict[str, Any]:
     cfg.setdefault("trigger_interval", "1 second")
     cfg.setdefault("checkpoint_dir", "checkpoints/land")
     cfg.setdefault("driver_memory", "1g")
+    cfg.setdefault("fetch_max_wait_ms", 10)
     return cfg
 
 
@@ -123,8 +124,10 @@ class BatchWriter:
         from streaming.transforms import spark_classify
 
         t0 = time.monotonic()
+        # Two tasks (local[2]) instead of one per Kafka partition: a task costs more than
+        # the few hundred records a partition holds in continuous mode.
         classified = spark_classify(
-            batch_df, self.rules, topic_prefix=self.settings.moviepipe_topic_prefix
+            batch_df.coalesce(2), self.rules, topic_prefix=self.settings.moviepipe_topic_prefix
         )
         table = classified.toArrow()
         import pyarrow.compute as pc
@@ -201,6 +204,10 @@ def run_land(
             .option("startingOffsets", "earliest")
             .option("failOnDataLoss", "false")
             .option("maxOffsetsPerTrigger", int(max_offsets or cfg["max_offsets_per_trigger"]))
+            # A task reads its offset range and, at the end of a partition's log, waits
+            # fetch.max.wait.ms (500 ms by default) for bytes that never come: 12 partitions
+            # on 2 cores cost ~3 s a micro-batch. A short wait makes that a few milliseconds.
+            .option("kafka.fetch.max.wait.ms", str(cfg["fetch_max_wait_ms"]))
             .load()
         )
         writer_stream = source.writeStream.foreachBatch(writer).option(
