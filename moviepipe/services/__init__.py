@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
+from typing import Protocol
 
 from moviepipe import db
-from moviepipe.config import Settings, load_settings
+from moviepipe.config import Role, Settings, load_settings
 from moviepipe.services import kafka, mongo, postgres
 from moviepipe.services.process import ServiceError, ServiceStatus
 
@@ -28,9 +29,21 @@ __all__ = [
     "up",
 ]
 
-SERVICES: dict[str, object] = {"postgres": postgres, "kafka": kafka, "mongo": mongo}
 
-_GENERATED = {
+class Service(Protocol):
+    """What each service module (postgres, kafka, mongo) provides."""
+
+    NAME: str
+
+    def up(self, settings: Settings) -> ServiceStatus: ...
+    def down(self, settings: Settings) -> bool: ...
+    def status(self, settings: Settings) -> ServiceStatus: ...
+
+
+# Start order matters: PostgreSQL first (bootstrap), then Kafka, then MongoDB-wire.
+SERVICES: dict[str, Service] = {"postgres": postgres, "kafka": kafka, "mongo": mongo}  # type: ignore[dict-item]
+
+_GENERATED: dict[str, Role] = {
     "PGPASSWORD": "admin",
     "MOVIEPIPE_LOADER_PASSWORD": "loader",
     "MOVIEPIPE_TRANSFORMER_PASSWORD": "transformer",
@@ -44,7 +57,7 @@ def ensure_local_secrets(settings: Settings) -> Settings:
     The local cluster needs passwords but git must never hold one, so they are
     made on first use and kept beside the cluster they belong to.
     """
-    missing = [var for var, role in _GENERATED.items() if not settings.role_password(role)]  # type: ignore[arg-type]
+    missing = [var for var, role in _GENERATED.items() if not settings.role_password(role)]
     if not missing:
         return settings
     path = settings.secrets_file
@@ -65,7 +78,7 @@ def up(
     settings = ensure_local_secrets(settings)
     names = only or list(SERVICES)
     for name in names:
-        st = SERVICES[name].up(settings)  # type: ignore[attr-defined]
+        st = SERVICES[name].up(settings)
         if name == "postgres":
             db.bootstrap(settings)
         if on_ready:
@@ -76,8 +89,8 @@ def up(
 def down(settings: Settings, only: list[str] | None = None) -> dict[str, bool]:
     """Stop what ``up`` started (never a server it found running); returns name -> stopped."""
     names = only or list(reversed(list(SERVICES)))
-    return {name: SERVICES[name].down(settings) for name in names}  # type: ignore[attr-defined]
+    return {name: SERVICES[name].down(settings) for name in names}
 
 
 def status(settings: Settings) -> list[ServiceStatus]:
-    return [module.status(settings) for module in SERVICES.values()]  # type: ignore[attr-defined]
+    return [module.status(settings) for module in SERVICES.values()]
