@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from moviepipe import db
+from moviepipe import db, runlog
 from moviepipe.config import Settings
 from moviepipe.rules import Rules
 from streaming import sink
-from streaming.kafka_io import new_run_id
 
 log = logging.getLogger(__name__)
 SINK = "spark.user_events"
@@ -181,7 +180,7 @@ def run_land(
     cfg = land_config(settings)
     ckpt = checkpoint_path(settings, checkpoint)
     ckpt.mkdir(parents=True, exist_ok=True)
-    run_id = new_run_id("land")
+    run_id = runlog.new_run_id("land")
     spark = build_spark_session(
         settings,
         "moviepipe-land",
@@ -192,7 +191,7 @@ def run_land(
     )
     writer = BatchWriter(settings, rules, run_id, ckpt)
     with db.connect(settings, "loader") as conn:
-        sink.start_run(
+        runlog.start_run(
             conn, run_id, "stream land", {"available_now": available_now, "checkpoint": str(ckpt)}
         )
     status, error = "failed", None
@@ -228,7 +227,7 @@ def run_land(
         raise
     finally:
         with db.connect(settings, "loader") as conn:
-            sink.finish_run(conn, run_id, status, writer.totals, error)
+            runlog.finish_run(conn, run_id, status, writer.totals, error)
         writer.close()
         spark.stop()
     return {"run_id": run_id, **writer.totals}

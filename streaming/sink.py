@@ -28,6 +28,11 @@ from psycopg import sql
 
 from moviepipe.events import REJECTED_COLUMNS, VALID_COLUMNS
 
+# Re-exported for streaming.fallback, which still calls ``sink.start_run``/``sink.finish_run``;
+# new code imports them from moviepipe.runlog.
+from moviepipe.runlog import finish_run as finish_run
+from moviepipe.runlog import start_run as start_run
+
 TABLES = ("raw.user_events", "raw.user_events_fallback")
 
 
@@ -160,28 +165,4 @@ def heartbeat(
             " (sink, batch_id, rows_in, rows_landed, rows_rejected, lag)"
             " values (%s, %s, %s, %s, %s, %s)",
             (sink, batch_id, result.rows_in, result.rows_landed, result.rows_rejected, lag),
-        )
-
-
-def start_run(conn: psycopg.Connection, run_id: str, step: str, args: dict[str, Any]) -> None:
-    with conn.transaction():
-        conn.execute(
-            "insert into ops.run_log (run_id, step, args) values (%s, %s, %s::jsonb)"
-            " on conflict (run_id) do nothing",
-            (run_id, step, psycopg.types.json.Jsonb(args)),
-        )
-
-
-def finish_run(
-    conn: psycopg.Connection,
-    run_id: str,
-    status: str,
-    summary: dict[str, Any],
-    error: str | None = None,
-) -> None:
-    with conn.transaction():
-        conn.execute(
-            "update ops.run_log set finished_at = now(), status = %s, summary = %s, error = %s"
-            " where run_id = %s",
-            (status, psycopg.types.json.Jsonb(summary), error, run_id),
         )

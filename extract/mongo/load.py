@@ -39,9 +39,9 @@ import psycopg
 from bson import Decimal128, ObjectId
 from psycopg.types.json import Jsonb
 
-from extract.tmdb.load import finish_run, get_bookmark, new_run_id, set_bookmark, start_run
 from moviepipe import db
 from moviepipe.config import Settings
+from moviepipe.runlog import finish_run, get_bookmark, new_run_id, set_bookmark, start_run
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -48,6 +47,7 @@ from tqdm import tqdm
 from extract.tmdb.client import TmdbAuthError, TmdbClient, TmdbError, TmdbNotFound
 from moviepipe import db
 from moviepipe.config import Settings
+from moviepipe.runlog import finish_run, get_bookmark, new_run_id, set_bookmark, start_run
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +111,6 @@ def change_windows(
 def page_range(requested: int, total_pages: int) -> range:
     """Pages 1..N, never past what TMDB reports nor its cap of 500."""
     return range(1, max(min(requested, total_pages, MAX_PAGE), 0) + 1)
-
-
-def new_run_id(source: str = SOURCE) -> str:
-    return f"{source}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -306,42 +302,7 @@ def upsert_mongo(
             coll.replace_one({"_id": mid}, docs[mid], upsert=True)
 
 
-# ---- ops bookkeeping -------------------------------------------------------------------------
-
-
-def start_run(conn: psycopg.Connection, run_id: str, step: str, args: dict[str, Any]) -> None:
-    conn.execute(
-        "insert into ops.run_log (run_id, step, args) values (%s, %s, %s)",
-        (run_id, step, Jsonb(args)),
-    )
-
-
-def finish_run(
-    conn: psycopg.Connection,
-    run_id: str,
-    status: str,
-    summary: dict[str, Any],
-    error: str | None = None,
-) -> None:
-    conn.execute(
-        "update ops.run_log set finished_at = now(), status = %s, summary = %s, error = %s"
-        " where run_id = %s",
-        (status, Jsonb(summary), error, run_id),
-    )
-
-
-def get_bookmark(conn: psycopg.Connection, name: str) -> str | None:
-    row = conn.execute("select value from ops.bookmarks where name = %s", (name,)).fetchone()
-    return row[0] if row else None
-
-
-def set_bookmark(conn: psycopg.Connection, name: str, value: str, run_id: str) -> None:
-    conn.execute(
-        "insert into ops.bookmarks (name, value, run_id) values (%s, %s, %s)"
-        " on conflict (name) do update set value = excluded.value, run_id = excluded.run_id,"
-        " updated_at = now()",
-        (name, value, run_id),
-    )
+# ---- ops bookkeeping (run log and bookmarks: moviepipe.runlog) ----------------------------
 
 
 def record_list_failure(conn: psycopg.Connection, run_id: str, entity: str, exc: TmdbError) -> None:
@@ -480,7 +441,7 @@ def run_tmdb_extract(
     started = datetime.now(UTC)
     t0 = time.monotonic()
     movie_ids = list(movie_ids) if movie_ids is not None else None
-    run_id = new_run_id()
+    run_id = new_run_id(SOURCE)
     summary = ExtractSummary(run_id)
     batch_size = int(batch_size or settings.tunable("tmdb.batch_size", 100))
     concurrency = int(settings.tunable("tmdb.concurrency", 16))
