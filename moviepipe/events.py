@@ -257,6 +257,68 @@ def _check(
 def _check_doc(
     doc: dict[str, Any], now: datetime, rules: Rules, topic: str | None, topic_prefix: str
 ) -> dict[str, Any]:
+    out = _accept_common(doc, now, rules, topic, topic_prefix)
+    return out if out is not None else _check_doc_in_order(doc, now, rules, topic, topic_prefix)
+
+
+def _accept_common(
+    doc: dict[str, Any], now: datetime, rules: Rules, topic: str | None, topic_prefix: str
+) -> dict[str, Any] | None:
+    """The typed envelope when ``doc`` passes every check, else None (then the ordered checks
+    name the first failure).
+
+    The same checks as :func:`_check_doc_in_order`, unrolled (the fallback's hot path, about
+    half the time of the generic loop). Exact types only (``type(v) is str``): anything
+    unusual returns None and gets the ordered checks, so this can accept less, never more.
+    """
+    ev = rules.events
+    event_id = doc.get("event_id")
+    if type(event_id) is not str or _UUID.match(event_id) is None:
+        return None
+    event_type = doc.get("event_type")
+    if type(event_type) is not str or not event_type:
+        return None
+    event_ts = doc.get("event_ts")
+    ts = parse_ts(event_ts) if type(event_ts) is str else None
+    if ts is None:
+        return None
+    user_id = doc.get("user_id")
+    if type(user_id) is not str or not user_id:
+        return None
+    session_id = doc.get("session_id")
+    if session_id is not None and (type(session_id) is not str or not session_id):
+        return None
+    movie_id = doc.get("movie_id")
+    if type(movie_id) is not int or not 0 < movie_id <= MAX_BIGINT:
+        return None
+    payload = doc.get("payload")
+    if type(payload) is not dict or event_type not in ev.valid_event_types:
+        return None
+    if topic is not None and topic != topic_prefix + ev.topic_by_event_type[event_type]:
+        return None
+    if ts > now + timedelta(seconds=ev.max_future_skew_seconds):
+        return None
+    for name, kind, required in PAYLOAD_FIELDS[event_type]:
+        v = payload.get(name)
+        if v is None:
+            if required:
+                return None
+        elif not _check_payload_field(kind, v, rules):
+            return None
+    return {
+        "event_id": event_id.lower(),
+        "event_type": event_type,
+        "event_ts": ts,
+        "user_id": user_id,
+        "session_id": session_id,
+        "movie_id": movie_id,
+        "payload": payload,
+    }
+
+
+def _check_doc_in_order(
+    doc: dict[str, Any], now: datetime, rules: Rules, topic: str | None, topic_prefix: str
+) -> dict[str, Any]:
     ev = rules.events
     out: dict[str, Any] = {}
     for name, kind, required in ENVELOPE_FIELDS:

@@ -14,16 +14,33 @@ Usage::
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from moviepipe.events import REJECTED_COLUMNS, VALID_COLUMNS, check_event
 from moviepipe.rules import Rules
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 KAFKA_COLUMNS = ("key", "value", "topic", "partition", "offset", "timestamp")
+
+
+def _clocks(stamps: pd.Series, now: datetime) -> list[datetime]:
+    """One plain UTC datetime per record (``now`` where null), converted once per distinct value.
+
+    A chunk holds few distinct Kafka timestamps (milliseconds, set per produce batch), and
+    converting each row through pyarrow/pytz cost about 2.5 us a message.
+    """
+    if len(stamps) == 0:
+        return []
+    micros = stamps.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT")).view("int64")
+    distinct, where = np.unique(micros, return_inverse=True)
+    nat = np.datetime64("NaT").view("int64")
+    plain = np.empty(len(distinct), dtype=object)
+    for i, us in enumerate(distinct.tolist()):
+        plain[i] = now if us == nat else _EPOCH + timedelta(microseconds=us)
+    return plain[where.reshape(-1)].tolist()
 
 
 def pandas_parse_validate(
@@ -40,7 +57,7 @@ def pandas_parse_validate(
     # The clock of the future-timestamp check is the record's Kafka timestamp (stable on replay).
     # Plain datetimes: comparing with pandas Timestamps row by row is several times slower.
     stamps = pd.to_datetime(records["timestamp"], utc=True)
-    clocks = [now if ts is None else ts for ts in pa.array(stamps).to_pylist()]
+    clocks = _clocks(stamps, now)
     events: list[dict] = []
     ok: list[bool] = []
     bad_at: list[int] = []
