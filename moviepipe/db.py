@@ -72,6 +72,14 @@ def _ensure_database(conn: psycopg.Connection, dbname: str) -> None:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
 
 
+def _create_schemas(settings: Settings, schemas: list[str]) -> list[sql.Composable]:
+    admin = sql.Identifier(settings.role_user("admin"))
+    return [
+        sql.SQL("create schema if not exists {} authorization {}").format(sql.Identifier(s), admin)
+        for s in schemas
+    ]
+
+
 def _grants(settings: Settings, schemas: list[str], dbname: str) -> list[sql.Composable]:
     ident = sql.Identifier
     admin = ident(settings.role_user("admin"))
@@ -88,9 +96,7 @@ def _grants(settings: Settings, schemas: list[str], dbname: str) -> list[sql.Com
         sql.SQL("revoke create on schema public from public"),
     ]
     for schema in schemas:
-        s = ident(schema)
-        stmts.append(sql.SQL("create schema if not exists {} authorization {}").format(s, admin))
-        stmts.append(sql.SQL("revoke all on schema {} from public").format(s))
+        stmts.append(sql.SQL("revoke all on schema {} from public").format(ident(schema)))
     for schema in LOADER_SCHEMAS:
         s = ident(schema)
         stmts += [
@@ -178,10 +184,10 @@ def bootstrap(settings: Settings, dbname: str | None = None) -> list[str]:
     with connect(settings, "admin", dbname=dbname, autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
         try:
-            for stmt in _grants(settings, schemas, dbname):
+            for stmt in _create_schemas(settings, schemas):
                 conn.execute(stmt)
             applied = apply_migrations(conn)
-            # Tables the migrations just created need the same grants as older ones.
+            # After the migrations, so the tables they just created get the grants too.
             for stmt in _grants(settings, schemas, dbname):
                 conn.execute(stmt)
         finally:

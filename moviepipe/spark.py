@@ -37,23 +37,23 @@ def spark_jars(settings: Settings) -> list[Path]:
     return jars
 
 
-def check_versions(settings: Settings) -> None:
+def check_versions(jars: list[Path]) -> None:
     """The connector must match pyspark exactly, or the Kafka source fails at run time."""
     import pyspark
 
     want = pyspark.__version__
-    connector = [j.name for j in spark_jars(settings) if j.name.startswith("spark-sql-kafka")]
+    connector = [j.name for j in jars if j.name.startswith("spark-sql-kafka")]
     if not any(want in name for name in connector):
         raise SparkSetupError(f"pyspark {want} but connector {connector}; run `make setup`")
 
 
 def spark_conf(
-    settings: Settings, app_name: str, extra: dict[str, Any] | None = None
+    settings: Settings, app_name: str, jars: list[Path], extra: dict[str, Any] | None = None
 ) -> dict[str, str]:
     conf: dict[str, Any] = {
         "spark.app.name": app_name,
         "spark.master": settings.spark_master,
-        "spark.jars": ",".join(str(j) for j in spark_jars(settings)),
+        "spark.jars": ",".join(str(j) for j in jars),
         "spark.driver.memory": settings.tunable("spark.driver_memory", "1g"),
         "spark.sql.shuffle.partitions": settings.tunable("spark.shuffle_partitions", 4),
         "spark.ui.enabled": str(settings.tunable("spark.ui_enabled", False)).lower(),
@@ -74,14 +74,15 @@ def build_spark_session(
 ) -> SparkSession:
     from pyspark.sql import SparkSession
 
-    check_versions(settings)
+    jars = spark_jars(settings)
+    check_versions(jars)
     (settings.home / "spark" / "tmp").mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use our venv
     if settings.spark_master.startswith("local"):
         # Keep the driver on loopback: the machine's other interfaces may not route.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder
-    for key, value in spark_conf(settings, app_name, extra).items():
+    for key, value in spark_conf(settings, app_name, jars, extra).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

@@ -140,15 +140,23 @@ def admin_client(settings: Settings) -> AdminClient:
     )
 
 
-def healthy(settings: Settings) -> bool:
+def probe(settings: Settings) -> str | None:
+    """The broker's description when one answers on the address, else None (one metadata call)."""
     host, port = bootstrap_address(settings)
     if not port_open(host, port):
-        return False
+        return None
     try:
         meta = admin_client(settings).list_topics(timeout=3)
     except KafkaException:
-        return False
-    return bool(meta.brokers)
+        return None
+    if not meta.brokers:
+        return None
+    mine = [t for t in settings.topics if t in meta.topics]
+    return f"Kafka KRaft, topics {len(mine)}/{len(settings.topics)}"
+
+
+def healthy(settings: Settings) -> bool:
+    return probe(settings) is not None
 
 
 def ensure_topics(settings: Settings, names: list[str] | None = None) -> list[str]:
@@ -220,11 +228,5 @@ def down(settings: Settings) -> bool:
 
 
 def status(settings: Settings) -> ServiceStatus:
-    paths = _paths(settings)
-    ok = healthy(settings)
-    detail = ""
-    if ok:
-        topics = admin_client(settings).list_topics(timeout=5).topics
-        mine = [t for t in settings.topics if t in topics]
-        detail = f"Kafka KRaft, topics {len(mine)}/{len(settings.topics)}"
-    return describe(NAME, settings.kafka_bootstrap_servers, paths["pid"], ok, detail)
+    pid_file = _paths(settings)["pid"]
+    return describe(NAME, settings.kafka_bootstrap_servers, pid_file, probe(settings))

@@ -50,15 +50,24 @@ def client(settings: Settings, **kwargs) -> MongoClient:
     return MongoClient(settings.mongo_uri, serverSelectionTimeoutMS=3000, **kwargs)
 
 
-def healthy(settings: Settings) -> bool:
+def probe(settings: Settings) -> str | None:
+    """The server's description when it answers on the address, else None (one client)."""
     host, port = listen_address(settings)
     if not port_open(host, port):
-        return False
+        return None
     try:
         with client(settings) as mc:
-            return mc.admin.command("ping").get("ok") == 1
+            info = mc.server_info()  # a round trip, like ping, that also names the server
     except PyMongoError:
-        return False
+        return None
+    detail = f"MongoDB-wire {info.get('version', '?')}"
+    if info.get("ferretdbVersion"):
+        detail += f" (FerretDB {info['ferretdbVersion']})"
+    return detail
+
+
+def healthy(settings: Settings) -> bool:
+    return probe(settings) is not None
 
 
 def up(settings: Settings) -> ServiceStatus:
@@ -98,14 +107,5 @@ def down(settings: Settings) -> bool:
 
 
 def status(settings: Settings) -> ServiceStatus:
-    paths = _paths(settings)
-    ok = healthy(settings)
-    detail = ""
-    if ok:
-        with client(settings) as mc:
-            info = mc.server_info()
-        detail = f"MongoDB-wire {info.get('version', '?')}"
-        if info.get("ferretdbVersion"):
-            detail += f" (FerretDB {info['ferretdbVersion']})"
     host, port = listen_address(settings)
-    return describe(NAME, f"{host}:{port}", paths["pid"], ok, detail)
+    return describe(NAME, f"{host}:{port}", _paths(settings)["pid"], probe(settings))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -154,12 +155,18 @@ def _server_options(settings: Settings, paths: dict[str, Path]) -> list[str]:
     return out
 
 
-def healthy(settings: Settings) -> bool:
+def probe(settings: Settings) -> str | None:
+    """The server's description when it accepts our credentials, else None (one connection)."""
     try:
-        with psycopg.connect(**settings.pg_conninfo("admin", dbname="postgres"), connect_timeout=2):
-            return True
+        conninfo = settings.pg_conninfo("admin", dbname="postgres")
+        with psycopg.connect(**conninfo, connect_timeout=2) as conn:
+            return f"PostgreSQL {conn.execute('show server_version').fetchone()[0]}"
     except psycopg.Error:
-        return False
+        return None
+
+
+def healthy(settings: Settings) -> bool:
+    return probe(settings) is not None
 
 
 def up(settings: Settings) -> ServiceStatus:
@@ -196,18 +203,9 @@ def up(settings: Settings) -> ServiceStatus:
 
 def down(settings: Settings) -> bool:
     # SIGINT is PostgreSQL's "fast" shutdown: roll back clients, checkpoint, exit.
-    import signal
-
     return stop_pid(NAME, _paths(settings)["pid"], sig=signal.SIGINT, timeout_s=60)
 
 
 def status(settings: Settings) -> ServiceStatus:
-    paths = _paths(settings)
-    ok = healthy(settings)
-    detail = ""
-    if ok:
-        with psycopg.connect(**settings.pg_conninfo("admin", dbname="postgres")) as conn:
-            version = conn.execute("show server_version").fetchone()[0]
-        detail = f"PostgreSQL {version}"
     address = f"{settings.pghost}:{settings.pgport}"
-    return describe(NAME, address, paths["pid"], ok, detail)
+    return describe(NAME, address, _paths(settings)["pid"], probe(settings))

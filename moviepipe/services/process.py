@@ -117,10 +117,16 @@ def needs_start(
     return True
 
 
-def describe(name: str, address: str, pid_file: Path, healthy: bool, detail: str) -> ServiceStatus:
+def describe(name: str, address: str, pid_file: Path, detail: str | None) -> ServiceStatus:
+    """The status line of a service: healthy when its probe described it (``detail``)."""
     pid = managed_pid(pid_file)
     return ServiceStatus(
-        name=name, address=address, healthy=healthy, managed=pid is not None, pid=pid, detail=detail
+        name=name,
+        address=address,
+        healthy=detail is not None,
+        managed=pid is not None,
+        pid=pid,
+        detail=detail or "",
     )
 
 
