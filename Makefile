@@ -30,16 +30,11 @@ $(STAMPS)/venv: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
-$(STAMPS)/kafka-jars: jars/kafka/pom.xml jars/settings.xml
+# One rule for every jars/<name>/pom.xml: its runtime dependencies into .local/jars/<name>.
+$(STAMPS)/%-jars: jars/%/pom.xml jars/settings.xml
 	@mkdir -p $(STAMPS)
-	rm -rf $(LOCAL)/jars/kafka
-	$(MVN) -f jars/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(LOCAL)/jars/kafka
-	@touch $@
-
-$(STAMPS)/spark-jars: jars/spark/pom.xml jars/settings.xml
-	@mkdir -p $(STAMPS)
-	rm -rf $(LOCAL)/jars/spark
-	$(MVN) -f jars/spark/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(LOCAL)/jars/spark
+	rm -rf $(LOCAL)/jars/$*
+	$(MVN) -f jars/$*/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(LOCAL)/jars/$*
 	@touch $@
 
 $(LOCAL)/bin/ferretdb: tools/ferretdb/go.mod tools/ferretdb/go.sum scripts/build-ferretdb.sh $(STAMPS)/system
