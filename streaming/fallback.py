@@ -13,7 +13,7 @@ records who, when and how many in ``ops.fallback_promotions``.
 Usage::
 
     moviepipe stream fallback --available-now
-    moviepipe stream promote-fallback fallback-20240601T120000-ab12cd [--by alice]
+    moviepipe stream promote-fallback fallback-20240601T120000Z-ab12cd34 [--by alice]
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from moviepipe import db
+from moviepipe import db, runlog
 from moviepipe.config import Settings
 from moviepipe.rules import Rules
 from streaming import sink
-from streaming.kafka_io import commit_chunk, iter_chunks, make_consumer, new_run_id, to_records
+from streaming.kafka_io import commit_chunk, iter_chunks, make_consumer, to_records
 from streaming.pandas_transforms import pandas_parse_validate
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def run_fallback(
     run_id: str | None = None,
 ) -> dict[str, Any]:
     chunk_size = chunk_size or int(settings.tunable("streaming.fallback.chunk_size", 20_000))
-    run_id = run_id or new_run_id("fallback")
+    run_id = run_id or runlog.new_run_id("fallback")
     totals = {"chunks": 0, "rows_in": 0, "landed": 0, "rejected": 0}
     consumer = make_consumer(settings, GROUP)
     status, error = "failed", None
@@ -66,7 +66,7 @@ def run_fallback(
         totals["rejected"] += result.rows_rejected
 
     with db.connect(settings, "loader") as conn, db.connect(settings, "loader") as wconn:
-        sink.start_run(
+        runlog.start_run(
             conn,
             run_id,
             "stream fallback",
@@ -106,7 +106,7 @@ def run_fallback(
         finally:
             pool.shutdown(wait=True)
             consumer.close()
-            sink.finish_run(conn, run_id, status, totals, error)
+            runlog.finish_run(conn, run_id, status, totals, error)
     return {"run_id": run_id, **totals}
 
 

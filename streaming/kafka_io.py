@@ -14,9 +14,7 @@ Usage::
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -24,10 +22,6 @@ import pandas as pd
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from moviepipe.config import Settings
-
-
-def new_run_id(kind: str) -> str:
-    return f"{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
 def make_consumer(settings: Settings, group: str, extra: dict[str, Any] | None = None) -> Consumer:

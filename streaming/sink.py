@@ -28,11 +28,6 @@ from psycopg import sql
 
 from moviepipe.events import REJECTED_COLUMNS, VALID_COLUMNS
 
-# Re-exported for streaming.fallback, which still calls ``sink.start_run``/``sink.finish_run``;
-# new code imports them from moviepipe.runlog.
-from moviepipe.runlog import finish_run as finish_run
-from moviepipe.runlog import start_run as start_run
-
 TABLES = ("raw.user_events", "raw.user_events_fallback")
 
 
