@@ -32,6 +32,59 @@
         ({{ payload }} -> 'fields') as update_fields
 {%- endmacro %}
 
+{#- The landing metadata a staged event carries after its event_columns(). -#}
+{% macro event_landing_columns() -%}
+        kafka_topic,
+        kafka_partition,
+        kafka_offset,
+        kafka_timestamp,
+        ingested_at,
+        run_id,
+        source_flag
+{%- endmacro %}
+
+{#-
+  The names of a staged event's columns in staging's order: what event_columns()
+  yields, then event_landing_columns(). Every event staging model has them.
+-#}
+{% macro staged_event_column_names() -%}
+        event_id,
+        event_type,
+        event_ts,
+        user_id,
+        client_session_id,
+        movie_id,
+        position_s,
+        duration_s,
+        watched_s,
+        click_target,
+        click_page,
+        comment_id,
+        comment_text,
+        rating,
+        update_action,
+        update_fields,
+        {{ event_landing_columns() }}
+{%- endmacro %}
+
+{#- Staging of an event landing table (raw.user_events, raw.user_events_fallback). -#}
+{% macro stg_landed_events(source_relation) -%}
+with
+
+landed as (
+    select * from {{ source_relation }}
+),
+
+final as (
+    select
+        {{ event_columns() }},
+        {{ event_landing_columns() }}
+    from landed
+)
+
+select * from final
+{%- endmacro %}
+
 {#- Casts that yield null instead of failing the whole model on one bad value. -#}
 {% macro safe_numeric(expr) -%}
     (case when {{ expr }} ~ '^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$' then ({{ expr }})::numeric end)

@@ -51,8 +51,14 @@ DBT_COMMANDS = frozenset(
 )
 
 
-def dbt_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment dbt runs with: the profile's variables taken from ``settings``."""
+def dbt_env(
+    settings: Settings,
+    base: Mapping[str, str] | None = None,
+    *,
+    target_path: Path | None = None,
+) -> dict[str, str]:
+    """The environment dbt runs with: the profile's variables taken from ``settings``, and
+    ``target_path`` (default :func:`default_target_path`) as dbt's target directory."""
     env = dict(os.environ if base is None else base)
     env.update(
         {
@@ -64,6 +70,7 @@ def dbt_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[s
             "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
             "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
             "DBT_LOG_PATH": str(settings.log_dir / "dbt"),
+            "DBT_TARGET_PATH": str(target_path or default_target_path(settings)),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "PGTZ": "UTC",
             # JIT compilation costs more than it saves on the warehouse's short queries.
@@ -98,12 +105,10 @@ def run_dbt(
     capture: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command against ``settings``' database as the transformer role."""
-    env = dbt_env(settings)
-    env["DBT_TARGET_PATH"] = str(target_path or default_target_path(settings))
     return subprocess.run(
         dbt_command(args),
         cwd=DBT_PROJECT_DIR,
-        env=env,
+        env=dbt_env(settings, target_path=target_path),
         check=False,
         text=True,
         capture_output=capture,
@@ -120,8 +125,7 @@ def run_dbt_in_process(
     """
     from dbt.cli.main import dbtRunner
 
-    env = dbt_env(settings, base={})
-    env["DBT_TARGET_PATH"] = str(target_path or default_target_path(settings))
+    env = dbt_env(settings, base={}, target_path=target_path)
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:
@@ -144,23 +148,24 @@ def rules() -> None:
 @click.option("--check", is_flag=True, help="Only check the generated macros are current.")
 def rules_compile(check: bool) -> None:
     """Generate the dbt rule macros (macros/generated/transform_rules.sql)."""
-    from moviepipe import rules_compile as rc
-
     if check:
-        _check_rules(rc)
+        _check_rules()
         return
-    click.echo(f"wrote {rc.write_macros().relative_to(PROJECT_DIR)}")
+    from moviepipe.rules_compile import write_macros
+
+    click.echo(f"wrote {write_macros().relative_to(PROJECT_DIR)}")
 
 
 @rules.command("check")
 def rules_check() -> None:
     """Exit 1 when the generated macros do not match transform_rules.json."""
+    _check_rules()
+
+
+def _check_rules() -> None:
+    # Imported here: the rules' pydantic models are not needed by the rest of the CLI.
     from moviepipe import rules_compile as rc
 
-    _check_rules(rc)
-
-
-def _check_rules(rc) -> None:  # type: ignore[no-untyped-def]
     if not rc.is_current():
         click.echo(
             f"{rc.DEFAULT_MACROS_PATH.relative_to(PROJECT_DIR)} is stale: "
@@ -180,9 +185,7 @@ def transform(settings: Settings, dbt_args: tuple[str, ...]) -> None:
     Arguments after `--` go to dbt: options of `dbt build`, or another dbt command.
     Stale rule macros are an error: run `moviepipe rules compile` first.
     """
-    from moviepipe import rules_compile as rc
-
-    _check_rules(rc)
+    _check_rules()
     sys.exit(run_dbt(settings, dbt_args).returncode)
 
 
@@ -215,6 +218,4 @@ def lint_sql(settings: Settings, fix: bool, paths: tuple[str, ...]) -> None:
     """
     exe = Path(sys.executable).with_name("sqlfluff")
     args = [str(exe), "fix" if fix else "lint", *(paths or ["dbt_project"])]
-    env = dbt_env(settings)
-    env["DBT_TARGET_PATH"] = str(default_target_path(settings))
-    sys.exit(subprocess.run(args, cwd=PROJECT_DIR, env=env, check=False).returncode)
+    sys.exit(subprocess.run(args, cwd=PROJECT_DIR, env=dbt_env(settings), check=False).returncode)

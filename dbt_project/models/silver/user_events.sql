@@ -29,61 +29,18 @@ landed as (
     from stg_user_events
 ),
 
+backups as (
+    -- both backups are staged by one macro, so they share one shape
+    select * from stg_user_logs
+    union all
+    select * from stg_comments
+),
+
 backed_up as (
     select
-        event_id,
-        event_type,
-        event_ts,
-        user_id,
-        client_session_id,
-        movie_id,
-        position_s,
-        duration_s,
-        watched_s,
-        click_target,
-        click_page,
-        comment_id,
-        comment_text,
-        rating,
-        update_action,
-        update_fields,
-        kafka_topic,
-        kafka_partition,
-        kafka_offset,
-        kafka_timestamp,
-        ingested_at,
-        run_id,
-        source_flag,
+        {{ staged_event_column_names() }},
         2 as source_priority
-    from stg_user_logs
-    where coalesce(backup_valid, true)
-    union all
-    select
-        event_id,
-        event_type,
-        event_ts,
-        user_id,
-        client_session_id,
-        movie_id,
-        position_s,
-        duration_s,
-        watched_s,
-        click_target,
-        click_page,
-        comment_id,
-        comment_text,
-        rating,
-        update_action,
-        update_fields,
-        kafka_topic,
-        kafka_partition,
-        kafka_offset,
-        kafka_timestamp,
-        ingested_at,
-        run_id,
-        source_flag,
-        2 as source_priority
-    from stg_comments
+    from backups
     where coalesce(backup_valid, true)
 ),
 

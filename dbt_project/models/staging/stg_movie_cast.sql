@@ -17,7 +17,7 @@ final as (
         credit.ordinality::integer as credit_position
     from stg_movies
     cross join lateral jsonb_array_elements(
-        case when jsonb_typeof(stg_movies.cast_json) = 'array' then stg_movies.cast_json else '[]'::jsonb end
+        {{ jsonb_array_or_empty('stg_movies.cast_json') }}
     ) with ordinality as credit (value, ordinality)
 )
 

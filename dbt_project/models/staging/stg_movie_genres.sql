@@ -13,7 +13,7 @@ final as (
         genre.ordinality::integer as genre_position
     from stg_movies
     cross join lateral jsonb_array_elements(
-        case when jsonb_typeof(stg_movies.genres_json) = 'array' then stg_movies.genres_json else '[]'::jsonb end
+        {{ jsonb_array_or_empty('stg_movies.genres_json') }}
     ) with ordinality as genre (value, ordinality)
 )
 
