@@ -1,6 +1,6 @@
 """Benchmark: the TMDB extractor against the local server, limited at 40 requests/s.
 
-2,000 real movies (the Kaggle TMDB 5000 set, converted by ``kaggle_to_docs``) are served by
+2,000 real movies (the Kaggle TMDB 5000 set, converted by ``kaggle_docs``) are served by
 the local TMDB-shaped server with a 40 requests/s limit (429 above it), and extracted into a
 database and MongoDB database of the benchmark's own, which are dropped afterwards:
 
@@ -14,14 +14,13 @@ Run alone with ``python -m bench extract``; ``MOVIEPIPE_DATA_DIR`` overrides the
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
 from pathlib import Path
 
 from extract.tmdb.client import TmdbClient
 from extract.tmdb.fakeserver import Faults, ServerStats, running_server
 from extract.tmdb.load import run_tmdb_extract
-from extract.tmdb.sample import kaggle_to_docs, load_docs
+from extract.tmdb.sample import kaggle_docs
 from moviepipe import db, services
 from moviepipe.config import load_settings
 
@@ -33,8 +32,9 @@ KEY = "bench-key"
 def _scenario(settings, docs, ids, mongo_db: str, faults: Faults) -> tuple[dict, ServerStats]:
     stats = ServerStats()
     with running_server(docs, api_key=KEY, faults=faults, stats=stats) as url:
-        client = TmdbClient.from_settings(settings, api_key=KEY, rate_limit_per_s=LIMIT)
-        client.base_url = url
+        client = TmdbClient.from_settings(
+            settings.model_copy(update={"tmdb_base_url": url}), api_key=KEY, rate_limit_per_s=LIMIT
+        )
         summary = run_tmdb_extract(
             settings, movie_ids=ids, mongo_db=mongo_db, client=client, progress=False
         )
@@ -61,10 +61,8 @@ def main() -> None:
     settings = base.model_copy(update={"pgdatabase": name})
     db.bootstrap(settings, name)
     try:
-        with tempfile.TemporaryDirectory(prefix="bench_extract_") as tmp:
-            all_ids = kaggle_to_docs(data_dir / "tmdb_5000", tmp)
-            docs = load_docs(tmp)
-        ids = all_ids[:N_MOVIES]
+        docs = kaggle_docs(data_dir / "tmdb_5000")
+        ids = sorted(docs)[:N_MOVIES]
         print(
             f"{len(ids)} movies (Kaggle TMDB 5000), server limit {LIMIT} req/s, client limit "
             f"{LIMIT} req/s, concurrency {settings.tunable('tmdb.concurrency')}"

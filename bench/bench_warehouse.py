@@ -1,7 +1,7 @@
 """Benchmark: `dbt build` on the TMDB 5000 movies and the MovieLens activity.
 
 1. The 4,803 movies of ``<data>/tmdb_5000`` become TMDB-shaped documents
-   (``extract.tmdb.sample.kaggle_to_docs``), served by the local TMDB-shaped
+   (``extract.tmdb.sample.kaggle_docs``), served by the local TMDB-shaped
    server and landed by the real extractor (``run_tmdb_extract``: raw.tmdb_movies
    and the MongoDB backup; ~20 s with the client's rate limit lifted, since the
    local server has none). ``MOVIEPIPE_BENCH_DIRECT_COPY=1`` skips the server and
@@ -35,12 +35,9 @@ import json
 import os
 import random
 import shutil
-import tempfile
 import time
 import uuid
 from pathlib import Path
-
-import yaml
 
 from moviepipe import db, services
 from moviepipe.config import PROJECT_DIR, Settings, load_settings
@@ -60,15 +57,14 @@ def data_dir() -> Path:
     return Path(os.environ.get("MOVIEPIPE_DATA_DIR", PROJECT_DIR.parent / "shared" / "data"))
 
 
-def land_movies(settings: Settings, work: Path, mongo_db: str) -> int:
+def land_movies(settings: Settings, mongo_db: str) -> int:
     """TMDB 5000 as TMDB-shaped documents into raw.tmdb_movies (see the module docstring)."""
     from extract.tmdb.load import payload_hash
-    from extract.tmdb.sample import kaggle_to_docs, load_docs
+    from extract.tmdb.sample import kaggle_docs
 
-    docs = work / "tmdb_docs"
-    ids = kaggle_to_docs(data_dir() / "tmdb_5000", docs)
+    docs = kaggle_docs(data_dir() / "tmdb_5000")
     if os.environ.get("MOVIEPIPE_BENCH_DIRECT_COPY") != "1":
-        return extract_movies(settings, work, docs, ids, mongo_db)
+        return extract_movies(settings, docs, sorted(docs), mongo_db)
     copy_sql = (
         "copy raw.tmdb_movies (movie_id, payload, payload_hash, run_id, source_flag) from stdin"
     )
@@ -77,32 +73,28 @@ def land_movies(settings: Settings, work: Path, mongo_db: str) -> int:
         conn.cursor() as cur,
         cur.copy(copy_sql) as copy,  # type: ignore[arg-type]
     ):
-        for movie_id, doc in load_docs(docs).items():
+        for movie_id, doc in docs.items():
             copy.write_row((movie_id, json.dumps(doc), payload_hash(doc), "bench", "tmdb_api"))
-    return len(ids)
+    return len(docs)
 
 
-def extract_movies(
-    settings: Settings, work: Path, docs: Path, ids: list[int], mongo_db: str
-) -> int:
+def extract_movies(settings: Settings, docs: dict[int, dict], ids: list[int], mongo_db: str) -> int:
     """The real path: local TMDB-shaped server + ``run_tmdb_extract``."""
+    from extract.tmdb.client import TmdbClient
     from extract.tmdb.fakeserver import running_server
     from extract.tmdb.load import run_tmdb_extract
 
-    # The local server has no rate limit to respect: lift the client's.
-    config = yaml.safe_load(settings.moviepipe_config.read_text())
-    config.setdefault("tmdb", {}).update(rate_limit_per_s=2000, concurrency=16)
-    config_path = work / "moviepipe.yaml"
-    config_path.write_text(yaml.safe_dump(config))
     with running_server(docs, api_key="bench-key") as base_url:
-        extract_settings = load_settings(
-            pgdatabase=settings.pgdatabase, moviepipe_config=config_path,
-            tmdb_base_url=base_url, tmdb_api_key="bench-key", tmdb_read_access_token=None,
-        )  # fmt: skip
-        summary = run_tmdb_extract(
-            extract_settings, movie_ids=ids, mongo_db=mongo_db, progress=False
+        extract_settings = settings.model_copy(update={"tmdb_base_url": base_url})
+        # The local server has no rate limit to respect: lift the client's.
+        client = TmdbClient.from_settings(
+            extract_settings, api_key="bench-key", rate_limit_per_s=2000, concurrency=16
         )
-    print(f"  extract: {getattr(summary, 'line', lambda: summary)()}", flush=True)
+        summary = run_tmdb_extract(
+            extract_settings, movie_ids=ids, mongo_db=mongo_db, client=client, progress=False
+        )
+        client.close()
+    print(f"  extract: {summary.line()}", flush=True)
     return len(ids)
 
 
@@ -144,11 +136,10 @@ def main() -> None:
     stack = services.up(load_settings())
     name = f"bench_warehouse_{uuid.uuid4().hex[:8]}"
     settings = stack.model_copy(update={"pgdatabase": name})
-    work = Path(tempfile.mkdtemp(prefix="bench_warehouse_"))
     db.bootstrap(settings, name)
     try:
         t0 = time.monotonic()
-        movies = land_movies(settings, work, name)
+        movies = land_movies(settings, name)
         events = list(movielens_events(data_dir() / "movielens_small"))
         rng = random.Random(5)
         rng.shuffle(events)
@@ -190,7 +181,6 @@ def main() -> None:
         db.drop_database(stack, name)
         with mongo.client(stack) as mc:
             mc.drop_database(name)
-        shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(default_target_path(settings).parent, ignore_errors=True)
 
 

@@ -39,6 +39,7 @@ import psycopg
 from bson import Decimal128, ObjectId
 from psycopg.types.json import Jsonb
 
+from extract.pg import insert_returning
 from moviepipe import db
 from moviepipe.config import Settings
 from moviepipe.runlog import finish_run, get_bookmark, new_run_id, set_bookmark, start_run
@@ -142,19 +143,14 @@ def insert_batch(
 ) -> int:
     """Insert one batch (inside the caller's transaction); returns the rows actually added."""
     now = datetime.now(UTC)
-    added = 0
     with conn.cursor() as cur:
-        cur.executemany(
+        added = insert_returning(
+            cur,
             f"insert into {table} (doc_id, document, ingested_at, run_id, source_flag)"
             " values (%s, %s, %s, %s, %s) on conflict (doc_id) do nothing returning doc_id",
             [(doc_id_text(d["_id"]), Jsonb(json_safe(d)), now, run_id, SOURCE_FLAG) for d in docs],
-            returning=True,
         )
-        while True:
-            added += len(cur.fetchall())
-            if not cur.nextset():
-                break
-    return added
+    return len(added)
 
 
 def copy_incremental(

@@ -44,6 +44,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
+from extract.pg import insert_returning
 from extract.tmdb.client import TmdbAuthError, TmdbClient, TmdbError, TmdbNotFound
 from moviepipe import db
 from moviepipe.config import Settings
@@ -200,13 +201,13 @@ class BronzeWriter:
 
         if not rows:
             return
+        texts = [json.dumps(payload, ensure_ascii=False) for _, payload, _ in rows]
         with open(self.json_path, "a", encoding="utf-8") as fh:
-            for _, payload, _ in rows:
-                fh.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            fh.writelines(t + "\n" for t in texts)
         table = pa.table(
             {
                 "movie_id": [r[0] for r in rows],
-                "payload": [json.dumps(r[1], ensure_ascii=False) for r in rows],
+                "payload": texts,
                 "payload_hash": [r[2] for r in rows],
                 "ingested_at": [ingested_at] * len(rows),
                 "run_id": [self.run_id] * len(rows),
@@ -240,17 +241,15 @@ def land_batch(
     inserted: set[int] = set()
     with conn.transaction(), conn.cursor() as cur:
         if rows:
-            cur.executemany(
-                "insert into raw.tmdb_movies (movie_id, payload, payload_hash, ingested_at,"
-                " run_id, source_flag) values (%s, %s, %s, %s, %s, %s)"
-                " on conflict (movie_id, payload_hash) do nothing returning movie_id",
-                [(mid, Jsonb(p), h, now, run_id, SOURCE_FLAG) for mid, p, h in rows],
-                returning=True,
+            inserted = set(
+                insert_returning(
+                    cur,
+                    "insert into raw.tmdb_movies (movie_id, payload, payload_hash, ingested_at,"
+                    " run_id, source_flag) values (%s, %s, %s, %s, %s, %s)"
+                    " on conflict (movie_id, payload_hash) do nothing returning movie_id",
+                    [(mid, Jsonb(p), h, now, run_id, SOURCE_FLAG) for mid, p, h in rows],
+                )
             )
-            while True:
-                inserted.update(r[0] for r in cur.fetchall())
-                if not cur.nextset():
-                    break
         if errors:
             cur.executemany(
                 "insert into ops.extract_errors (source, entity_id, run_id, kind, status_code,"
@@ -445,6 +444,7 @@ def run_tmdb_extract(
     summary = ExtractSummary(run_id)
     batch_size = int(batch_size or settings.tunable("tmdb.batch_size", 100))
     concurrency = int(settings.tunable("tmdb.concurrency", 16))
+    own_client = client is None
     client = client or TmdbClient.from_settings(settings)
     today = today or datetime.now(UTC).date()
     args = {
@@ -456,10 +456,9 @@ def run_tmdb_extract(
         "bronze_dir": str(bronze_dir) if bronze_dir else None,
         "base_url": client.base_url,
     }
-    mc = mongo.client(settings)
-    coll = mc[mongo_db or settings.tunable("mongo.database", "raw")]["movies"]
     bronze = BronzeWriter(Path(bronze_dir), started, run_id) if bronze_dir else None
-    with db.connect(settings, "loader", autocommit=True) as conn:
+    with mongo.client(settings) as mc, db.connect(settings, "loader", autocommit=True) as conn:
+        coll = mc[mongo_db or settings.tunable("mongo.database", "raw")]["movies"]
         start_run(conn, run_id, STEP, args)
         try:
             ids = list(dict.fromkeys(int(i) for i in movie_ids)) if movie_ids is not None else []
@@ -509,7 +508,8 @@ def run_tmdb_extract(
         finally:
             if bronze is not None:
                 bronze.close()
-            mc.close()
+            if own_client:
+                client.close()
             _fill_stats(summary, client, t0)
             with conn.transaction():
                 finish_run(conn, run_id, summary.status, summary.for_log(), summary.error)

@@ -6,8 +6,9 @@ answers: the movie details plus ``credits``, ``keywords`` and ``release_dates``.
 * :func:`generate_movies` builds a deterministic synthetic sample (seeded): franchises
   (``belongs_to_collection``), zero budgets and revenues, missing and empty fields;
   ``moviepipe extract tmdb-sample`` writes it to ``sample_data/movies.jsonl.gz`` (committed).
-* :func:`kaggle_to_docs` turns the TMDB 5000 Kaggle CSVs (``../shared/data/tmdb_5000``)
-  into one ``<id>.json`` per movie, for heavier tests and benchmarks.
+* :func:`kaggle_docs` turns the TMDB 5000 Kaggle CSVs (``../shared/data/tmdb_5000``)
+  into documents, for heavier tests and benchmarks; :func:`kaggle_to_docs` writes them
+  as one ``<id>.json`` per movie.
 * :func:`load_docs` reads either form back: a directory of ``<id>.json`` files or a
   ``.jsonl`` / ``.jsonl.gz`` file.
 
@@ -509,18 +510,23 @@ def _read_csv_gz(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(text))
 
 
-def kaggle_to_docs(data_dir: str | Path, out_dir: str | Path) -> list[int]:
-    """Write ``out_dir/<id>.json`` for every Kaggle TMDB 5000 movie; returns the ids, sorted.
+def kaggle_docs(data_dir: str | Path) -> dict[int, dict[str, Any]]:
+    """``{movie_id: document}`` for every Kaggle TMDB 5000 movie, in the CSV's order.
 
     ``data_dir`` holds ``tmdb_5000_movies.csv.gz`` and ``tmdb_5000_credits.csv.gz``.
     """
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    data_dir = Path(data_dir)
     movies = _read_csv_gz(data_dir / "tmdb_5000_movies.csv.gz")
     credits = {row["movie_id"]: row for row in _read_csv_gz(data_dir / "tmdb_5000_credits.csv.gz")}
+    docs = (kaggle_row_to_doc(row, credits.get(row["id"])) for row in movies)
+    return {doc["id"]: doc for doc in docs}
+
+
+def kaggle_to_docs(data_dir: str | Path, out_dir: str | Path) -> list[int]:
+    """Write ``out_dir/<id>.json`` for every Kaggle TMDB 5000 movie; returns the ids, sorted."""
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ids = []
-    for row in movies:
-        doc = kaggle_row_to_doc(row, credits.get(row["id"]))
-        (out_dir / f"{doc['id']}.json").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
-        ids.append(doc["id"])
-    return sorted(ids)
+    docs = kaggle_docs(data_dir)
+    for movie_id, doc in docs.items():
+        (out_dir / f"{movie_id}.json").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    return sorted(docs)
