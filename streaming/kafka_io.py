@@ -106,14 +106,13 @@ def to_records(msgs: list[Message]) -> pd.DataFrame:
     )
 
 
-def end_offsets(
-    settings: Settings, consumer: Consumer, topics: list[str]
-) -> dict[tuple[str, int], int]:
+def end_offsets(consumer: Consumer, topics: list[str]) -> dict[tuple[str, int], int]:
     """High watermarks of every partition of ``topics``."""
     out = {}
     meta = consumer.list_topics(timeout=10)
     for t in topics:
-        for p in meta.topics.get(t).partitions if meta.topics.get(t) else {}:
+        topic_meta = meta.topics.get(t)
+        for p in topic_meta.partitions if topic_meta else {}:
             _, high = consumer.get_watermark_offsets(TopicPartition(t, p), timeout=10, cached=False)
             out[(t, p)] = high
     return out

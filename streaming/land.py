@@ -23,10 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
+from confluent_kafka import Consumer
+
 from moviepipe import db, runlog
 from moviepipe.config import Settings
 from moviepipe.rules import Rules
 from streaming import sink
+from streaming.kafka_io import end_offsets
 
 log = logging.getLogger(__name__)
 SINK = "spark.user_events"
@@ -83,10 +87,8 @@ class BatchWriter:
             self._conn = db.connect(self.settings, "loader")
         return self._conn
 
-    def lag(self, arrow_batch) -> int | None:
+    def lag(self) -> int | None:
         """Messages on the topics not yet landed, after this batch (0 when caught up)."""
-        from confluent_kafka import Consumer
-
         try:
             if self._consumer is None:
                 self._consumer = Consumer(
@@ -95,9 +97,7 @@ class BatchWriter:
                         "group.id": "moviepipe-land-lag",
                     }
                 )
-            from streaming.kafka_io import end_offsets
-
-            ends = end_offsets(self.settings, self._consumer, self.settings.topics)
+            ends = end_offsets(self._consumer, self.settings.topics)
             done = self.committed_offsets()
             return sum(max(0, high - done.get(tp, 0)) for tp, high in ends.items())
         except Exception:
@@ -129,8 +129,6 @@ class BatchWriter:
             batch_df.coalesce(2), self.rules, topic_prefix=self.settings.moviepipe_topic_prefix
         )
         table = classified.toArrow()
-        import pyarrow.compute as pc
-
         is_valid = pc.is_null(table["reason"])
         valid = table.filter(is_valid)
         rejected = table.filter(pc.invert(is_valid)).to_pandas()
@@ -147,7 +145,7 @@ class BatchWriter:
             batch_id=batch_id,
         )
         t2 = time.monotonic()
-        sink.heartbeat(conn, SINK, batch_id, result, self.lag(table))
+        sink.heartbeat(conn, SINK, batch_id, result, self.lag())
         t = self.totals
         t["batches"] += 1
         t["rows_in"] += result.rows_in
