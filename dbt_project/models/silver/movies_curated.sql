@@ -38,20 +38,14 @@ billed_cast as (
     from stg_movie_cast
 ),
 
-top_cast as (
+cast_summary as (
+    -- one pass over the cast (a view that unnests every payload again when read)
     select
         movie_id,
-        string_agg(person_name, {{ rule_list_separator() }} order by billing_rank) as top_cast
-    from billed_cast
-    where billing_rank <= {{ rule_top_cast_size() }}
-    group by movie_id
-),
-
-cast_sizes as (
-    select
-        movie_id,
+        string_agg(person_name, {{ rule_list_separator() }} order by billing_rank)
+        filter (where billing_rank <= {{ rule_top_cast_size() }}) as top_cast,
         count(*)::integer as cast_size
-    from stg_movie_cast
+    from billed_cast
     group by movie_id
 ),
 
@@ -109,9 +103,9 @@ final as (
         released.vote_average,
         released.vote_count,
         genres.genres,
-        top_cast.top_cast,
+        cast_summary.top_cast,
         directors.directors,
-        coalesce(cast_sizes.cast_size, 0) as cast_size,
+        coalesce(cast_summary.cast_size, 0) as cast_size,
         coalesce(crew_sizes.crew_size, 0) as crew_size,
         released.collection_id,
         released.collection_name,
@@ -121,8 +115,7 @@ final as (
     from released
     inner join money on released.movie_id = money.movie_id
     left join genres on released.movie_id = genres.movie_id
-    left join top_cast on released.movie_id = top_cast.movie_id
-    left join cast_sizes on released.movie_id = cast_sizes.movie_id
+    left join cast_summary on released.movie_id = cast_summary.movie_id
     left join directors on released.movie_id = directors.movie_id
     left join crew_sizes on released.movie_id = crew_sizes.movie_id
 )
