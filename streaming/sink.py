@@ -69,10 +69,6 @@ def copy_valid(
     if valid.num_rows == 0:
         return 0
     _ensure_stage(conn)
-    valid = valid.append_column("run_id", pa.array([run_id] * valid.num_rows, pa.string()))
-    valid = valid.append_column(
-        "source_flag", pa.array([source_flag] * valid.num_rows, pa.string())
-    )
     buf = io.BytesIO()
     pacsv.write_csv(valid, buf, pacsv.WriteOptions(include_header=False, batch_size=8192))
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in valid.column_names)
@@ -83,11 +79,14 @@ def copy_valid(
             view = buf.getbuffer()
             for start in range(0, len(view), 1 << 20):
                 cp.write(view[start : start + (1 << 20)])
+        # The audit columns are one value per batch: set in the merge, not written per row.
         cur.execute(
             sql.SQL(
-                "insert into {table} ({cols}) select {cols} from stage_user_events"
+                "insert into {table} ({cols}, run_id, source_flag)"
+                " select {cols}, %s, %s from stage_user_events"
                 " on conflict (event_id) do nothing"
-            ).format(table=_table(table), cols=cols)
+            ).format(table=_table(table), cols=cols),
+            (run_id, source_flag),
         )
         landed = cur.rowcount
         cur.execute("truncate stage_user_events")
