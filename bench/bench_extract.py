@@ -13,9 +13,7 @@ Run alone with ``python -m bench extract``; ``MOVIEPIPE_DATA_DIR`` overrides the
 
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 
 from extract.tmdb.client import TmdbClient
 from extract.tmdb.fakeserver import Faults, ServerStats, running_server
@@ -54,9 +52,7 @@ def _scenario(settings, docs, ids, mongo_db: str, faults: Faults) -> tuple[dict,
 
 def main() -> None:
     base = services.up(load_settings())
-    data_dir = Path(
-        os.environ.get("MOVIEPIPE_DATA_DIR", base.project_dir.parent / "shared" / "data")
-    )
+    data_dir = base.moviepipe_data_dir
     name = f"bench_extract_{uuid.uuid4().hex[:8]}"
     settings = base.model_copy(update={"pgdatabase": name})
     db.bootstrap(settings, name)

@@ -37,10 +37,9 @@ import random
 import shutil
 import time
 import uuid
-from pathlib import Path
 
 from moviepipe import db, services
-from moviepipe.config import PROJECT_DIR, Settings, load_settings
+from moviepipe.config import Settings, load_settings
 from moviepipe.warehouse_cli import default_target_path, run_dbt, run_dbt_in_process
 
 FULL_TARGET_S = 15.0
@@ -53,16 +52,12 @@ TOPIC = {"watch": "user_watch_log", "comment": "user_comment_log", "click": "use
          "movie_update": "movie"}  # fmt: skip
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("MOVIEPIPE_DATA_DIR", PROJECT_DIR.parent / "shared" / "data"))
-
-
 def land_movies(settings: Settings, mongo_db: str) -> int:
     """TMDB 5000 as TMDB-shaped documents into raw.tmdb_movies (see the module docstring)."""
     from extract.tmdb.load import payload_hash
     from extract.tmdb.sample import kaggle_docs
 
-    docs = kaggle_docs(data_dir() / "tmdb_5000")
+    docs = kaggle_docs(settings.moviepipe_data_dir / "tmdb_5000")
     if os.environ.get("MOVIEPIPE_BENCH_DIRECT_COPY") != "1":
         return extract_movies(settings, docs, sorted(docs), mongo_db)
     copy_sql = (
@@ -140,7 +135,7 @@ def main() -> None:
     try:
         t0 = time.monotonic()
         movies = land_movies(settings, name)
-        events = list(movielens_events(data_dir() / "movielens_small"))
+        events = list(movielens_events(settings.moviepipe_data_dir / "movielens_small"))
         rng = random.Random(5)
         rng.shuffle(events)
         cut = int(len(events) * HELD_BACK)

@@ -96,7 +96,11 @@ class Settings(BaseSettings):
 
     spark_master: str = "local[2]"
 
-    @field_validator("moviepipe_home", "moviepipe_config", mode="before")
+    # The real public data sets (TMDB 5000, MovieLens) for benchmarks and replays;
+    # read by path, never copied into the project.
+    moviepipe_data_dir: Path = Path("../shared/data")
+
+    @field_validator("moviepipe_home", "moviepipe_config", "moviepipe_data_dir", mode="before")
     @classmethod
     def _anchor_paths(cls, value: str | Path) -> Path:
         return _project_path(value)
@@ -117,10 +121,6 @@ class Settings(BaseSettings):
     @property
     def run_dir(self) -> Path:
         return self.home / "run"
-
-    @property
-    def data_dir(self) -> Path:
-        return self.home / "data"
 
     @property
     def secrets_file(self) -> Path:

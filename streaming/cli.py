@@ -89,7 +89,7 @@ def produce(settings: Settings, n_events, rate, source, data_dir, seed, start, m
 
     skipped = None
     if source == "movielens":
-        data_dir = data_dir or settings.project_dir.parent / "shared" / "data" / "movielens_small"
+        data_dir = data_dir or settings.moviepipe_data_dir / "movielens_small"
         replay = sources.movielens_events(data_dir)
         summary = send(settings, _rules(), replay, rate=rate)
         skipped = replay.skipped

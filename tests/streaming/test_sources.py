@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from moviepipe.config import load_settings
 from moviepipe.events import check_event
 from streaming.sources import movielens_events, simulate_events
 
 START = datetime(2024, 3, 4, tzinfo=UTC)  # a Monday
-SHARED_ML = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "movielens_small"
 
 
 def test_simulator_is_deterministic_and_valid(rules):
@@ -73,7 +73,7 @@ def test_movielens_mapping_and_skips(tmp_path, rules):
 
 
 def test_movielens_real_data_is_valid(rules):
-    replay = movielens_events(SHARED_ML)
+    replay = movielens_events(load_settings().moviepipe_data_dir / "movielens_small")
     now = datetime.now(UTC) + timedelta(seconds=1)
     n = 0
     for e in replay:
