@@ -2,8 +2,9 @@
 
 Spark's Kafka source reads the four topics (``maxOffsetsPerTrigger`` and the
 trigger from ``streaming.land`` in the YAML); each micro-batch is classified
-by :func:`streaming.transforms.spark_classify`, collected once as Arrow and
-written by :func:`streaming.sink.write_batch`, which claims the batch id in
+by :func:`streaming.transforms.classify_batch` (fast path, then the exact checks
+for what it could not prove), collected as Arrow and written by
+:func:`streaming.sink.write_batch`, which claims the batch id in
 ``ops.stream_batches`` in the same transaction as the rows. Spark replays an
 unfinished batch with the same id and offsets after a crash; the claim makes
 the replay a no-op, and ``event_id`` is unique besides.
@@ -120,15 +121,14 @@ class BatchWriter:
         return out
 
     def __call__(self, batch_df, batch_id: int) -> None:
-        from streaming.transforms import spark_classify
+        from streaming.transforms import classify_batch
 
         t0 = time.monotonic()
         # Two tasks (local[2]) instead of one per Kafka partition: a task costs more than
         # the few hundred records a partition holds in continuous mode.
-        classified = spark_classify(
+        table = classify_batch(
             batch_df.coalesce(2), self.rules, topic_prefix=self.settings.moviepipe_topic_prefix
         )
-        table = classified.toArrow()
         is_valid = pc.is_null(table["reason"])
         valid = table.filter(is_valid)
         rejected = table.filter(pc.invert(is_valid)).to_pandas()

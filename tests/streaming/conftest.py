@@ -143,6 +143,13 @@ CASES: list[tuple[str, str, bytes | None, str | None]] = [
         None,
     ),
     ("array", "user_watch_log", b"[1, 2]", "not_object"),
+    # Spark's JSON parsers stop after the first value; the contract refuses the rest.
+    ("second document", "user_watch_log", raw(event()) + b" {}", "not_json"),
+    ("trailing word", "user_watch_log", raw(event()) + b" x", "not_json"),
+    ("trailing newline", "user_watch_log", raw(event()) + b"\r\n", None),
+    ("array then text", "user_watch_log", b"[1, 2] x", "not_json"),
+    ("number then text", "user_watch_log", b"5 x", "not_json"),
+    ("two strings", "user_watch_log", b'"a" "b"', "not_json"),
     ("json null", "user_watch_log", b"null", "not_object"),
     ("NUL char", "user_watch_log", raw(event(user_id="a\u0000b")), "bad_unicode"),
     ("missing event_id", "user_watch_log", raw(_without("event_id")), "missing_field:event_id"),

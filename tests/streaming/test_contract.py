@@ -111,3 +111,157 @@ def test_spark_matches_pandas(spark, rules):
     ]
     s_ts = pd.to_datetime(s_valid["event_ts"]).dt.tz_localize(UTC)
     assert (s_ts == pdf_valid["event_ts"]).all()
+
+
+def _compact(value: bytes) -> bytes:
+    doc = json.loads(value)
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _unique_keys(value: bytes | None) -> bool:
+    def hook(pairs):
+        if len({k for k, _ in pairs}) != len(pairs):
+            raise ValueError("duplicate")
+        return dict(pairs)
+
+    try:
+        json.loads(value, object_pairs_hook=hook)
+        return True
+    except (ValueError, TypeError):
+        return False
+
+
+def _watch(**changes) -> bytes:
+    return _compact(raw(event(**changes)))
+
+
+_W = _watch()
+_S = json.dumps(event()["session_id"]).encode()
+# Compact messages (the producer's shape, which the Spark fast path reads) built to tempt
+# the fast path into accepting what the contract refuses: (name, topic, value, reason).
+FAST_CASES: list[tuple[str, str, bytes, str | None]] = [
+    ("trailing object", "user_watch_log", _W + b"{}", "not_json"),
+    ("trailing text", "user_watch_log", _W + b"x", "not_json"),
+    ("single quotes", "user_watch_log", _W.replace(b'"user_id":"42"', b"\"user_id\":'42'"),
+     "not_json"),
+    ("NaN token", "user_watch_log", _W.replace(b'"position_s":10', b'"position_s":NaN'),
+     "not_json"),
+    ("NaN string", "user_watch_log", _W.replace(b'"position_s":10', b'"position_s":"NaN"'),
+     "bad_payload:position_s"),
+    ("huge number", "user_watch_log", _W.replace(b'"position_s":10', b'"position_s":1e400'),
+     "bad_payload:position_s"),
+    ("numeric user", "user_watch_log", _watch(user_id=42), "bad_type:user_id"),
+    ("list user", "user_watch_log", _watch(user_id=["42"]), "bad_type:user_id"),
+    ("object user", "user_watch_log", _watch(user_id={"a": "42"}), "bad_type:user_id"),
+    ("string movie", "user_watch_log", _watch(movie_id="603"), "bad_type:movie_id"),
+    ("float movie", "user_watch_log", _watch(movie_id=603.0), "bad_type:movie_id"),
+    ("huge movie", "user_watch_log", _watch(movie_id=10**20), "bad_type:movie_id"),
+    ("repeated key", "user_watch_log", _W[:-1] + b',"user_id":"7"}', "not_json"),
+    ("repeated key, spaced", "user_watch_log", _W[:-1] + b',"user_id" :"7"}', "not_json"),
+    ("repeated key hidden by a null", "user_watch_log",
+     _W.replace(b'"session_id":' + _S, b'"session_id":null,"user_id":"7"'), "not_json"),
+    ("null session", "user_watch_log", _watch(session_id=None), None),
+    ("unknown key", "user_watch_log", _W[:-1] + b',"app":"x"}', None),
+    ("unknown key in payload", "user_watch_log", _W[:-2] + b',"user_id":"x"}}', None),
+    ("other type's field, badly typed", "user_click_log",
+     _compact(raw(event("click", payload={"target": "poster", "position_s": "abc"}))), None),
+    ("quote and colon in text", "user_comment_log",
+     _compact(raw(event("comment", payload={"text": 'a":b "c"'}))), None),
+    ("braces in text", "user_comment_log",
+     _compact(raw(event("comment", payload={"text": "{x}"}))), None),
+    ("apostrophe", "user_comment_log",
+     _compact(raw(event("comment", payload={"text": "it's good", "rating": 4}))), None),
+    ("accents", "user_comment_log",
+     _compact(raw(event("comment", payload={"text": "café 👍"}))), None),
+    ("escaped slash", "user_click_log",
+     _compact(raw(event("click", payload={"target": "poster"})))
+     .replace(b'"}}', b'","page":"\\/home"}}'),
+     None),
+    ("upper-case uuid", "user_watch_log",
+     _watch(event_id="ABCDEF01-2345-4678-9ABC-DEF012345678"), None),
+    ("keys reordered", "user_watch_log",
+     json.dumps(dict(reversed(list(event().items()))), separators=(",", ":")).encode(), None),
+    ("trailing space", "user_watch_log", _W + b" ", None),
+    ("payload as text", "user_watch_log", _watch(payload="{}"), "bad_type:payload"),
+    ("empty payload", "user_click_log", _compact(raw(event("click", payload={}))),
+     "bad_payload:target"),
+    ("empty user", "user_watch_log", _watch(user_id=""), "bad_type:user_id"),
+    ("wrong topic", "user_click_log", _W, "topic_mismatch"),
+    ("future", "user_watch_log", _watch(event_ts="2024-06-03T12:00:00+00:00"),
+     "future_timestamp"),
+    ("rating as bool", "user_comment_log",
+     _compact(raw(event("comment", payload={"text": "ok", "rating": True}))), "bad_payload:rating"),
+    ("negative zero", "user_watch_log",
+     _W.replace(b'"position_s":10', b'"position_s":-0.0'), None),
+]  # fmt: skip
+# Every contract case again, compact (those that survive a re-encoding unchanged in meaning).
+COMPACT_CASES = [
+    (f"compact {name}", topic, _compact(value), None)
+    for name, topic, value, _ in CASES
+    if value and _unique_keys(value) and b"NaN" not in value
+]
+
+
+def test_fast_cases_mean_what_they_say(rules):
+    for name, topic, value, reason in FAST_CASES:
+        verdict = check_event(value, now=NOW, rules=rules, topic=topic)
+        assert verdict.reason == reason, (name, verdict)
+
+
+@pytest.mark.integration
+@pytest.mark.spark
+def test_spark_fast_path_never_disagrees_with_reference(spark, rules):
+    from streaming.transforms import KAFKA_SCHEMA, fast_path_taken, spark_parse_validate
+
+    cases = FAST_CASES + COMPACT_CASES
+    rows = [(b"42", c[2], "p_" + c[1], 0, i, NOW) for i, c in enumerate(cases)]
+    df = spark.createDataFrame(rows, KAFKA_SCHEMA)
+    valid, rejected = spark_parse_validate(df, rules, now=NOW, topic_prefix="p_")
+    got = {r.kafka_offset: r.reason for r in rejected.collect()}
+    got_valid = {r.kafka_offset: r for r in valid.collect()}
+    fast = {r.offset for r in fast_path_taken(df, rules, NOW, "p_").collect() if r.fast}
+    for i, (name, topic, value, _) in enumerate(cases):
+        verdict = check_event(value, now=NOW, rules=rules, topic="p_" + topic, topic_prefix="p_")
+        assert got.get(i) == verdict.reason, name
+        if verdict.event is not None:
+            row = got_valid[i]
+            assert (row.event_id, row.user_id, row.session_id, row.movie_id) == tuple(
+                verdict.event[k] for k in ("event_id", "user_id", "session_id", "movie_id")
+            ), name
+            assert json.loads(row.payload) == verdict.event["payload"], name
+            assert row.event_ts.replace(tzinfo=UTC) == verdict.event["event_ts"], name
+        else:
+            assert i not in fast, name
+    # and the fast path does carry the ordinary messages
+    ordinary = {"compact watch ok", "compact click ok", "compact comment ok",
+                "compact Z offset", "compact emoji text", "apostrophe", "accents", "escaped slash",
+                "upper-case uuid", "negative zero"}  # fmt: skip
+    assert {cases[i][0] for i in fast} >= ordinary
+
+
+@pytest.mark.integration
+@pytest.mark.spark
+def test_classify_batch_equals_one_pass_classification(spark, rules):
+    from streaming.transforms import (
+        CLASSIFIED_COLUMNS,
+        KAFKA_SCHEMA,
+        classify_batch,
+        spark_classify,
+    )
+
+    cases = CASES + FAST_CASES + COMPACT_CASES
+    rows = [(b"42", c[2], "p_" + c[1], 0, i, NOW) for i, c in enumerate(cases)]
+    df = spark.createDataFrame(rows, KAFKA_SCHEMA)
+    two_step = classify_batch(df, rules, now=NOW, topic_prefix="p_").to_pylist()
+    one_pass = spark_classify(df, rules, now=NOW, topic_prefix="p_").toArrow().to_pylist()
+    assert list(two_step[0]) == list(CLASSIFIED_COLUMNS)
+
+    def key(row):
+        return row["kafka_offset"]
+
+    assert sorted(two_step, key=key) == sorted(one_pass, key=key)
+    expected_valid = sum(
+        check_event(c[2], now=NOW, rules=rules, topic="p_" + c[1], topic_prefix="p_").reason is None
+        for c in cases
+    )
+    assert sum(r["reason"] is None for r in two_step) == expected_valid
