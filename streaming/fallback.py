@@ -3,7 +3,7 @@
 ``run_fallback`` consumes the same topics in its own consumer group, in chunks
 of ``streaming.fallback.chunk_size`` messages (memory bounded by the chunk and
 the consumer's prefetch queue, not by the backlog), validates them with
-:func:`streaming.pandas_transforms.pandas_parse_validate`, writes one
+:func:`streaming.pandas_transforms.arrow_parse_validate`, writes one
 transaction per chunk and commits the Kafka offsets only after the database.
 
 Fallback rows are never merged automatically: ``promote_fallback(run_id)``
@@ -28,7 +28,7 @@ from moviepipe.config import Settings
 from moviepipe.rules import Rules
 from streaming import sink
 from streaming.kafka_io import commit_chunk, iter_chunks, make_consumer, to_records
-from streaming.pandas_transforms import pandas_parse_validate
+from streaming.pandas_transforms import arrow_parse_validate
 
 log = logging.getLogger(__name__)
 GROUP = "moviepipe-fallback"
@@ -74,7 +74,7 @@ def run_fallback(
         )
         try:
             for msgs in iter_chunks(consumer, chunk_size, stop_at_end=available_now):
-                valid, rejected = pandas_parse_validate(
+                valid, rejected = arrow_parse_validate(
                     to_records(msgs),
                     rules,
                     topic_prefix=settings.moviepipe_topic_prefix,

@@ -6,6 +6,7 @@ import json
 from datetime import UTC
 
 import jsonschema
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -265,3 +266,60 @@ def test_classify_batch_equals_one_pass_classification(spark, rules):
         for c in cases
     )
     assert sum(r["reason"] is None for r in two_step) == expected_valid
+
+
+PANDAS_FAST_CASES = [
+    ("far offset", "user_watch_log", _watch(event_ts="2024-05-01T10:00:00.5+23:59"), None),
+    ("negative offset", "user_watch_log", _watch(event_ts="2024-05-01T10:00:00-12:30"), None),
+    ("30 February", "user_watch_log", _watch(event_ts="2024-02-30T10:00:00Z"),
+     "bad_type:event_ts"),
+    ("leap second", "user_watch_log", _watch(event_ts="2024-06-30T23:59:60Z"),
+     "bad_type:event_ts"),
+    ("empty session", "user_watch_log", _watch(session_id=""), "bad_type:session_id"),
+    ("empty page", "user_click_log",
+     _compact(raw(event("click", payload={"target": "poster", "page": ""}))), None),
+    ("exponent", "user_watch_log", _W.replace(b'"position_s":10', b'"position_s":1e1'), None),
+    ("not utf8 inside a string", "user_watch_log", _W.replace(b'"42"', b'"4\xff"'), "not_utf8"),
+]  # fmt: skip
+
+
+def test_pandas_screen_never_disagrees_with_reference(rules):
+    from streaming.arrow_screen import screen
+
+    cases = FAST_CASES + COMPACT_CASES + PANDAS_FAST_CASES
+    for name, topic, value, reason in PANDAS_FAST_CASES:
+        assert check_event(value, now=NOW, rules=rules, topic=topic).reason == reason, name
+    records = pd.DataFrame(
+        {
+            "key": [b"42"] * len(cases),
+            "value": [c[2] for c in cases],
+            "topic": ["p_" + c[1] for c in cases],
+            "partition": [0] * len(cases),
+            "offset": list(range(len(cases))),
+            "timestamp": [NOW] * len(cases),
+        }
+    )
+    valid, rejected = pandas_parse_validate(records, rules, now=NOW, topic_prefix="p_")
+    got = dict(zip(rejected["kafka_offset"], rejected["reason"], strict=True))
+    rows = {r.kafka_offset: r for r in valid.itertuples()}
+    clock = int(NOW.timestamp() * 1_000_000)
+    proven, _ = screen(
+        [c[2] for c in cases], ["p_" + c[1] for c in cases], np.full(len(cases), clock), rules, "p_"
+    )
+    for i, (name, topic, value, _) in enumerate(cases):
+        verdict = check_event(value, now=NOW, rules=rules, topic="p_" + topic, topic_prefix="p_")
+        assert got.get(i) == verdict.reason, name
+        if verdict.event is None:
+            assert i not in proven, name
+            continue
+        row = rows[i]
+        assert (row.event_id, row.user_id, row.movie_id) == tuple(
+            verdict.event[k] for k in ("event_id", "user_id", "movie_id")
+        ), name
+        assert (None if pd.isna(row.session_id) else row.session_id) == verdict.event["session_id"]
+        assert json.loads(row.payload) == verdict.event["payload"], name
+        assert row.event_ts == verdict.event["event_ts"], name
+    ordinary = {"compact watch ok", "compact click ok", "compact comment ok", "compact Z offset",
+                "accents", "apostrophe", "upper-case uuid", "negative zero", "far offset",
+                "negative offset"}  # fmt: skip
+    assert {cases[i][0] for i in proven} >= ordinary
