@@ -64,17 +64,16 @@ def to_arrow(valid: pa.Table | pd.DataFrame) -> pa.Table:
     return valid.select(list(VALID_COLUMNS))
 
 
-def _csv(table: pa.Table) -> memoryview:
-    buf = io.BytesIO()
-    pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, batch_size=8192))
-    return buf.getbuffer()
-
-
-def _copy(cur: psycopg.Cursor, target: sql.Composable, cols: list[str], data: memoryview) -> None:
-    names = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+def _copy(cur: psycopg.Cursor, target: sql.Composable, rows: pa.Table) -> None:
+    """COPY ``rows`` as CSV, encoded a slice at a time: the server parses one slice
+    while the next is encoded, and the whole batch is never held twice in memory."""
+    names = sql.SQL(", ").join(sql.Identifier(c) for c in rows.column_names)
+    options = pacsv.WriteOptions(include_header=False, batch_size=8192)
     with cur.copy(sql.SQL("copy {} ({}) from stdin (format csv)").format(target, names)) as cp:
-        for start in range(0, len(data), 1 << 20):
-            cp.write(data[start : start + (1 << 20)])
+        for part in rows.to_batches(max_chunksize=16384):
+            buf = io.BytesIO()
+            pacsv.write_csv(part, buf, options)
+            cp.write(buf.getbuffer())
 
 
 def _constant(value: str, n: int) -> pa.DictionaryArray:
@@ -103,12 +102,12 @@ def copy_valid(
         if pc.count_distinct(valid.column("event_id")).as_py() == n:
             try:
                 with conn.transaction():
-                    _copy(cur, _table(table), direct.column_names, _csv(direct))
+                    _copy(cur, _table(table), direct)
                 return n
             except psycopg.errors.UniqueViolation:
                 pass  # rolled back to the savepoint: merge instead
         _ensure_stage(conn)
-        _copy(cur, sql.Identifier("stage_user_events"), valid.column_names, _csv(valid))
+        _copy(cur, sql.Identifier("stage_user_events"), valid)
         # The audit columns are one value per batch: set in the merge, not written per row.
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in valid.column_names)
         cur.execute(
