@@ -13,7 +13,8 @@ Figures printed, each with its target:
 * landing throughput (``land --available-now``), events/s, and as a ratio to a
   plain COPY of the same rows into the same table in the same run;
 * continuous-mode latency at 1k events/s, produce time to row visible, p50/p99;
-* fallback throughput (ratio to COPY) and peak memory at each backlog;
+* fallback throughput (the run as ops.run_log times it, and as a ratio to COPY) and
+  peak memory at each backlog;
 * Spark driver peak memory (JVM + Python driver RSS).
 """
 
@@ -199,7 +200,19 @@ def bench_fallback(settings, rules, n: int, seed: int) -> dict:
     wall, peak, text = _run_measured([sys.executable, "-c", code], _env(settings))
     summary = _last_json(text)
     assert summary["landed"] == n, summary
-    return {"wall_s": wall, "maxrss": summary["maxrss"], "peak_rss": peak}
+    return {"wall_s": wall, "run_s": _run_seconds(settings, summary["run_id"]),
+            "maxrss": summary["maxrss"], "peak_rss": peak}  # fmt: skip
+
+
+def _run_seconds(settings, run_id: str) -> float:
+    """The run as ops.run_log timed it: from the consumer's start to the last commit."""
+    from moviepipe import db
+
+    with db.connect(settings, "admin") as conn:
+        started, finished = conn.execute(
+            "select started_at, finished_at from ops.run_log where run_id = %s", (run_id,)
+        ).fetchone()
+    return (finished - started).total_seconds()
 
 
 def bench_latency(settings, rules, seconds: int, ckpt: Path) -> dict:
@@ -352,14 +365,22 @@ def main() -> None:
         for i, size in enumerate(fallback_sizes):
             print(f"pandas fallback over a backlog of {size:,} events", flush=True)
             fb = bench_fallback(topics_for(f"fb{i}"), rules, size, seed=10 + i)
-            fb_rate = size / fb["wall_s"]
+            # Timed like the landing run: the run itself, from ops.run_log (the Python
+            # interpreter's start and imports are printed separately, as the process wall).
+            fb_rate = size / fb["run_s"]
             peaks.append(fb["maxrss"])
-            _line(f"fallback throughput ({size:,})", f"{fb_rate:,.0f} ev/s", "info", None)
+            _line(f"fallback throughput ({size:,}, run)", f"{fb_rate:,.0f} ev/s", "info", None)
             _line(
                 "  ratio to COPY",
                 f"{fb_rate / copy_rate:.2f}x",
                 ">= 0.3x",
                 fb_rate / copy_rate >= 0.3,
+            )
+            _line(
+                "  incl. interpreter start (process wall)",
+                f"{size / fb['wall_s']:,.0f} ev/s",
+                "info",
+                None,
             )
             _line("  peak memory (maxrss)", _mb(fb["maxrss"]), "flat in backlog", None)
         if len(peaks) > 1:

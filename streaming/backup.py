@@ -22,7 +22,6 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from bson import BSON
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
@@ -33,26 +32,32 @@ from moviepipe.services import mongo
 from streaming.kafka_io import commit_chunk, iter_chunks, make_consumer
 
 GROUP = "moviepipe-backup"
-# Verdicts that mean the value is not strict JSON: kept as base64 bytes instead.
-UNDECODABLE = {"not_json", "not_utf8", "oversize"}
+# Verdicts that mean the value is not strict JSON, or holds a lone surrogate that BSON
+# cannot encode (the reference checks that before any field): kept as base64 bytes.
+UNDECODABLE = {"not_json", "not_utf8", "oversize", "bad_unicode"}
 
 
 DUPLICATE_KEY = 11000
+# MongoDB's nesting limit is 100; the backup document wraps the event one level down.
+MAX_DEPTH = 90
 
 
 def mongo_database(settings: Settings) -> str:
     return str(settings.tunable("mongo.database", "raw"))
 
 
-def _storable(value: Any) -> bool:
-    """MongoDB-wire servers refuse some JSON: '$' or '.' in keys, huge integers, NaN."""
+def _storable(value: Any, depth: int = 0) -> bool:
+    """MongoDB-wire servers refuse some JSON: '$' or '.' in keys, huge integers, NaN,
+    and documents nested deeper than 100 levels."""
+    if depth > MAX_DEPTH:
+        return False
     if isinstance(value, dict):
         return all(
-            not k.startswith("$") and "." not in k and "\x00" not in k and _storable(v)
+            not k.startswith("$") and "." not in k and "\x00" not in k and _storable(v, depth + 1)
             for k, v in value.items()
         )
     if isinstance(value, list):
-        return all(_storable(v) for v in value)
+        return all(_storable(v, depth + 1) for v in value)
     if isinstance(value, int) and not isinstance(value, bool):
         return -(2**63) <= value < 2**63
     if isinstance(value, float):
@@ -118,12 +123,8 @@ def backup_document(
         with contextlib.suppress(ValueError):
             decoded = json.loads(value) if value else None
     if decoded is not None and _storable(decoded):
-        try:
-            BSON.encode({"event": decoded})
-            doc["event"] = decoded
-        except Exception:
-            decoded = None
-    if "event" not in doc:
+        doc["event"] = decoded  # encoded once, by the insert
+    else:
         doc["raw_value_b64"] = None if value is None else base64.b64encode(value).decode("ascii")
     return doc
 

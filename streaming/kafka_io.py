@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from moviepipe.config import Settings
 
@@ -36,7 +37,12 @@ def make_consumer(settings: Settings, group: str, extra: dict[str, Any] | None =
         "queued.max.messages.kbytes": int(
             settings.tunable("streaming.consumer_queue_kbytes", 16384)
         ),
-        "fetch.max.bytes": 8 * 1024 * 1024,
+        # One fetch response's size: 8 MB reads a backlog faster but holds ~60 MB more
+        # whenever the backlog exceeds the queue, which makes memory depend on the backlog.
+        "fetch.max.bytes": 4 * 1024 * 1024,
+        # The broker holds an empty fetch this long (500 ms by default): it is how late the
+        # end of a drained partition is noticed, so keep it short.
+        "fetch.wait.max.ms": 50,
     }
     conf.update(extra or {})
     consumer = Consumer(conf)
@@ -45,33 +51,49 @@ def make_consumer(settings: Settings, group: str, extra: dict[str, Any] | None =
 
 
 def iter_chunks(
-    consumer: Consumer, chunk_size: int, *, stop_at_end: bool, idle_timeout_s: float = 30.0
+    consumer: Consumer,
+    chunk_size: int,
+    *,
+    stop_at_end: bool,
+    idle_timeout_s: float = 30.0,
+    max_wait_s: float = 0.5,
 ) -> Iterator[list[Message]]:
-    """Chunks of at most ``chunk_size`` messages; with ``stop_at_end``, stop when drained."""
+    """Chunks of at most ``chunk_size`` messages; with ``stop_at_end``, stop when drained.
+
+    A chunk is handed over when full, after ``max_wait_s``, or as soon as every assigned
+    partition is at its end: short polls, so draining a backlog never waits out a timeout.
+    """
     at_end: set[tuple[str, int]] = set()
     idle_since = time.monotonic()
     while True:
-        msgs = consumer.consume(chunk_size, timeout=0.5)
-        data = []
-        for m in msgs:
-            err = m.error()
-            if err is None:
-                data.append(m)
-                at_end.discard((m.topic(), m.partition()))
-            elif err.code() == KafkaError._PARTITION_EOF:
-                at_end.add((m.topic(), m.partition()))
-            else:
-                raise KafkaException(err)
+        data: list[Message] = []
+        deadline = time.monotonic() + max_wait_s
+        drained = False
+        while len(data) < chunk_size:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            for m in consumer.consume(chunk_size - len(data), timeout=min(0.05, left)):
+                err = m.error()
+                if err is None:
+                    data.append(m)
+                    at_end.discard((m.topic(), m.partition()))
+                elif err.code() == KafkaError._PARTITION_EOF:
+                    at_end.add((m.topic(), m.partition()))
+                else:
+                    raise KafkaException(err)
+            if stop_at_end:
+                assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+                drained = bool(assigned) and assigned <= at_end
+                if drained:
+                    break
         if data:
             idle_since = time.monotonic()
             yield data
-            continue
-        if stop_at_end:
-            assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
-            if assigned and assigned <= at_end:
-                return
-            if time.monotonic() - idle_since > idle_timeout_s:
-                return  # nothing assigned or nothing arriving: treat as drained
+        if drained:
+            return
+        if stop_at_end and not data and time.monotonic() - idle_since > idle_timeout_s:
+            return  # nothing assigned or nothing arriving: treat as drained
 
 
 def commit_chunk(consumer: Consumer, msgs: list[Message]) -> None:
@@ -106,13 +128,16 @@ def to_records(msgs: list[Message]) -> pd.DataFrame:
     )
 
 
-def end_offsets(consumer: Consumer, topics: list[str]) -> dict[tuple[str, int], int]:
-    """High watermarks of every partition of ``topics``."""
-    out = {}
-    meta = consumer.list_topics(timeout=10)
-    for t in topics:
-        topic_meta = meta.topics.get(t)
-        for p in topic_meta.partitions if topic_meta else {}:
-            _, high = consumer.get_watermark_offsets(TopicPartition(t, p), timeout=10, cached=False)
-            out[(t, p)] = high
-    return out
+def end_offsets(admin: AdminClient, topics: list[str]) -> dict[tuple[str, int], int]:
+    """High watermarks of every partition of ``topics`` (a metadata and a ListOffsets request)."""
+    meta = admin.list_topics(timeout=10)
+    request = {
+        TopicPartition(t, p): OffsetSpec.latest()
+        for t in topics
+        if t in meta.topics
+        for p in meta.topics[t].partitions
+    }
+    if not request:
+        return {}
+    futures = admin.list_offsets(request, request_timeout=10)
+    return {(tp.topic, tp.partition): fut.result().offset for tp, fut in futures.items()}

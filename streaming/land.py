@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.compute as pc
-from confluent_kafka import Consumer
 
 from moviepipe import db, runlog
 from moviepipe.config import Settings
 from moviepipe.rules import Rules
+from moviepipe.services import kafka
 from streaming import sink
 from streaming.kafka_io import end_offsets
 
@@ -73,7 +73,7 @@ class BatchWriter:
         }
     )
     _conn: Any = None
-    _consumer: Any = None
+    _admin: Any = None
     _sink_key: str | None = None
 
     def sink_key(self) -> str:
@@ -91,14 +91,9 @@ class BatchWriter:
     def lag(self) -> int | None:
         """Messages on the topics not yet landed, after this batch (0 when caught up)."""
         try:
-            if self._consumer is None:
-                self._consumer = Consumer(
-                    {
-                        "bootstrap.servers": self.settings.kafka_bootstrap_servers,
-                        "group.id": "moviepipe-land-lag",
-                    }
-                )
-            ends = end_offsets(self._consumer, self.settings.topics)
+            if self._admin is None:
+                self._admin = kafka.admin_client(self.settings)
+            ends = end_offsets(self._admin, self.settings.topics)
             done = self.committed_offsets()
             return sum(max(0, high - done.get(tp, 0)) for tp, high in ends.items())
         except Exception:
@@ -160,8 +155,6 @@ class BatchWriter:
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
-        if self._consumer is not None:
-            self._consumer.close()
 
 
 def run_land(

@@ -236,7 +236,7 @@ def run_mongo_extract(
     unknown = sorted(set(names) - set(COLLECTIONS))
     if unknown:
         raise ValueError(f"unknown collection(s) {unknown}; known: {sorted(COLLECTIONS)}")
-    batch_size = int(batch_size or settings.tunable("tmdb.mongo_batch_size", 500))
+    batch_size = int(batch_size or settings.tunable("mongo.batch_size", 500))
     database = mongo_db or settings.tunable("mongo.database", "raw")
     with mongo.client(settings) as mc, db.connect(settings, "loader", autocommit=True) as conn:
         start_run(

@@ -49,31 +49,28 @@ cast_summary as (
     group by movie_id
 ),
 
-director_credits as (
+crew_credits as (
     -- A person credited twice as director (e.g. two director jobs) is listed once.
     select
         movie_id,
         person_name,
         credit_position,
-        row_number() over (partition by movie_id, person_id order by credit_position) as nth_credit
+        job in {{ rule_director_jobs() }} as is_director,
+        row_number() over (
+            partition by movie_id, person_id, job in {{ rule_director_jobs() }}
+            order by credit_position
+        ) as nth_credit
     from stg_movie_crew
-    where job in {{ rule_director_jobs() }}
 ),
 
-directors as (
+crew_summary as (
+    -- one pass over the crew (a view that unnests every payload again when read)
     select
         movie_id,
-        string_agg(person_name, {{ rule_list_separator() }} order by credit_position) as directors
-    from director_credits
-    where nth_credit = 1
-    group by movie_id
-),
-
-crew_sizes as (
-    select
-        movie_id,
+        string_agg(person_name, {{ rule_list_separator() }} order by credit_position)
+        filter (where is_director and nth_credit = 1) as directors,
         count(*)::integer as crew_size
-    from stg_movie_crew
+    from crew_credits
     group by movie_id
 ),
 
@@ -104,9 +101,9 @@ final as (
         released.vote_count,
         genres.genres,
         cast_summary.top_cast,
-        directors.directors,
+        crew_summary.directors,
         coalesce(cast_summary.cast_size, 0) as cast_size,
-        coalesce(crew_sizes.crew_size, 0) as crew_size,
+        coalesce(crew_summary.crew_size, 0) as crew_size,
         released.collection_id,
         released.collection_name,
         released.collection_id is not null as is_franchise,
@@ -116,8 +113,7 @@ final as (
     inner join money on released.movie_id = money.movie_id
     left join genres on released.movie_id = genres.movie_id
     left join cast_summary on released.movie_id = cast_summary.movie_id
-    left join directors on released.movie_id = directors.movie_id
-    left join crew_sizes on released.movie_id = crew_sizes.movie_id
+    left join crew_summary on released.movie_id = crew_summary.movie_id
 )
 
 select * from final
