@@ -26,6 +26,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -88,6 +89,48 @@ REJECTED_COLUMNS = (
     "reason",
     "reason_detail",
 )
+
+
+def canonical_payload_fields(kinds: Iterable[str]) -> dict[str, tuple[tuple[str, str, bool], ...]]:
+    """Per event type, the payload fields whose kind is in ``kinds`` (the rest never are
+    in the canonical form)."""
+    kinds = set(kinds)
+    return {t: tuple(f for f in fs if f[1] in kinds) for t, fs in PAYLOAD_FIELDS.items()}
+
+
+def _canonical_pairs(fields: Iterable[tuple[str, str, bool]], values: Mapping[str, str]) -> str:
+    """``"a":<v>,"b":<v>`` in contract order, optional fields possibly absent."""
+    fields = tuple(fields)
+    first = next(i for i, f in enumerate(fields) if f[2])  # every type has a required field
+    out = []
+    for i, (name, kind, required) in enumerate(fields):
+        pair = f'"{name}":{values[kind]}'
+        if i < first:
+            out.append(f"(?:{pair},)?")
+        elif i == first:
+            out.append(pair)
+        else:
+            out.append(f",{pair}" if required else f"(?:,{pair})?")
+    return "".join(out)
+
+
+def canonical_form_regex(values: Mapping[str, str]) -> str:
+    """An anchored regular expression for the **canonical form** of an event.
+
+    Compact JSON (what :mod:`streaming.producer` writes), the envelope's keys in the
+    order of :data:`ENVELOPE_FIELDS`, then the payload fields of one event type in
+    the order of :data:`PAYLOAD_FIELDS`; optional fields absent rather than null; no
+    object besides the payload. ``values`` maps each field kind to the pattern of
+    its JSON value (so the engine's dialect and how strict a value must be are the
+    caller's). A match proves every field's JSON type and rules out repeated,
+    unknown or null keys and anything after the document; the payload object is
+    group 1. The fast paths accept only such messages (docs/events.md).
+    """
+    envelope = _canonical_pairs((f for f in ENVELOPE_FIELDS if f[1] != "object"), values)
+    payloads = "|".join(
+        f"(?:{_canonical_pairs(fs, values)})" for fs in canonical_payload_fields(values).values()
+    )
+    return r"\A\{" + envelope + r',"payload":(\{(?:' + payloads + r")\})\}\z"
 
 
 class Verdict(NamedTuple):

@@ -1,6 +1,6 @@
 """Vectorised pre-screen of a chunk of Kafka values: the fallback's fast path.
 
-The same idea as the Spark fast path (:func:`streaming.transforms.fast_form_regex`):
+The same idea as the Spark fast path (:func:`streaming.transforms.classify_batch`):
 a message in the canonical form (compact JSON, the contract's keys in the
 contract's order, no escapes in strings, plain numbers) is recognised by one
 RE2 match over the whole chunk, parsed by Arrow's JSON reader in one C++ pass
@@ -24,50 +24,33 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from moviepipe.events import ENVELOPE_FIELDS, PAYLOAD_FIELDS, UUID_RE
+from moviepipe.events import (
+    ENVELOPE_FIELDS,
+    UUID_RE,
+    canonical_form_regex,
+    canonical_payload_fields,
+)
 from moviepipe.rules import Rules
 
 # No backslash (so no escape to decode) and no control character (which JSON forbids,
 # and which keeps every document on one line for the parser).
-_STR = r'"([^"\\\x00-\x1f]*)"'
+_STR = r'"[^"\\\x00-\x1f]*"'
 # Plain numbers only: a short integer part and no exponent always fit a finite double.
-_NUM = r"(-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,17})?)"
+_NUM = r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,17})?"
 _TS = (
-    r'"([0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]'
-    r':[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]))"'
+    r'"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]'
+    r':[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"'
 )
 _VALUE = {
-    "uuid": _STR, "string": _STR, "timestamp": _TS, "id": r"([1-9][0-9]{0,17})",
+    "uuid": _STR, "string": _STR, "timestamp": _TS, "id": r"[1-9][0-9]{0,17}",
     "number_ge0": _NUM, "number_gt0": _NUM, "rating": _NUM,
     "click_target": _STR, "update_action": _STR, "text": _STR,
 }  # fmt: skip
 _NUMBER_KINDS = {"number_ge0", "number_gt0", "rating"}
 # Object-valued payload fields are left to the reference.
-_PAYLOAD = {t: tuple(f for f in fs if f[1] in _VALUE) for t, fs in PAYLOAD_FIELDS.items()}
-
-
-def _sequence(fields: tuple[tuple[str, str, bool], ...]) -> str:
-    """``"a":1,"b":2`` in order; optional fields may be absent (at least one is required)."""
-    first = next(i for i, f in enumerate(fields) if f[2])
-    out = []
-    for i, (name, kind, required) in enumerate(fields):
-        pair = f'"{name}":{_VALUE[kind]}'
-        if i < first:
-            out.append(f"(?:{pair},)?")
-        elif i == first:
-            out.append(pair)
-        else:
-            out.append(f",{pair}" if required else f"(?:,{pair})?")
-    return "".join(out)
-
-
-def screen_regex() -> str:
-    envelope = _sequence(tuple(f for f in ENVELOPE_FIELDS if f[1] != "object"))
-    payloads = "|".join(f"(?:{_sequence(fs)})" for fs in _PAYLOAD.values())
-    return r"\A\{" + envelope + r',"payload":\{(?:' + payloads + r")\}\}\z"
-
-
-_REGEX = screen_regex()
+_PAYLOAD = canonical_payload_fields(_VALUE)
+# RE2 (no possessive quantifiers needed: it never backtracks).
+_REGEX = canonical_form_regex(_VALUE)
 
 
 def _utf8(values: pa.Array) -> pa.Array:

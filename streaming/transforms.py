@@ -6,11 +6,12 @@ tell a JSON string from a number from an object, which a typed ``from_json``
 schema cannot). The first failing check names the reason, exactly as
 :func:`moviepipe.events.check_event` does; ``tests/streaming`` proves they agree.
 
-That exact path costs about 25 us a message. Most messages are the compact JSON
-the producer writes, so a fast path goes first (:func:`_fast_checks`): one typed
-``from_json`` and a few substring tests that can prove a message valid. It may
-only accept, never reject: whatever it cannot prove (spaced JSON, escapes,
-nested objects, anything odd) gets the exact checks, which name the reason.
+That exact path costs about 25 us a message. Most messages are in the canonical
+form the producer writes (:func:`moviepipe.events.canonical_form_regex`), so a
+fast path goes first (:func:`classify_batch`): the form's regex and one typed
+``from_json`` prove a message valid. It may only accept, never reject: whatever
+it cannot prove (spaced JSON, escapes, nested objects, anything odd) gets the
+exact checks, which name the reason.
 
 Usage::
 
@@ -19,7 +20,6 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -36,6 +36,8 @@ from moviepipe.events import (
     TS_RE,
     UUID_RE,
     VALID_COLUMNS,
+    canonical_form_regex,
+    canonical_payload_fields,
 )
 from moviepipe.rules import Rules
 
@@ -319,32 +321,14 @@ _FAST_TYPE = {
     "click_target": "string", "update_action": "string", "text": "string",
 }  # fmt: skip
 # Object-valued payload fields (movie_update's ``fields``) are left to the exact path.
-_FAST_PAYLOAD = {
-    t: tuple(f for f in fields if f[1] in _FAST_VALUE) for t, fields in PAYLOAD_FIELDS.items()
-}
+_FAST_PAYLOAD = canonical_payload_fields(_FAST_VALUE)
 _PAYLOAD_NAMES = tuple(dict.fromkeys(n for fs in _FAST_PAYLOAD.values() for n, _, _ in fs))
 _PAYLOAD_KIND = {n: k for fs in _FAST_PAYLOAD.values() for n, k, _ in fs}
 
 
-def _sequence(fields: Sequence[tuple[str, str, bool]]) -> str:
-    """``"a":1,"b":2`` for fields in order, optional ones possibly absent, commas right."""
-    pairs = [(f'"{name}":(?:{_FAST_VALUE[kind]})', required) for name, kind, required in fields]
-    starts = []
-    for i, (first, required) in enumerate(pairs):
-        rest = "".join(f",{p}" if req else f"(?:,{p})?" for p, req in pairs[i + 1 :])
-        starts.append(first + rest)
-        if required:
-            break
-    else:
-        starts.append("")
-    return "(?:" + "|".join(starts) + ")"
-
-
 def fast_form_regex() -> str:
-    """The canonical form, with the payload object as group 1."""
-    envelope = _sequence([f for f in ENVELOPE_FIELDS if f[1] != "object"])
-    payloads = "|".join(_sequence(f) for f in _FAST_PAYLOAD.values())
-    return r"\A\{" + envelope + r',"payload":(\{(?:' + payloads + r")\})\}\z"
+    """The canonical form in Java's regex dialect (possessive: no backtracking)."""
+    return canonical_form_regex(_FAST_VALUE)
 
 
 def _fast_schema() -> str:
