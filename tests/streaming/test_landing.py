@@ -159,3 +159,21 @@ def test_replayed_batch_changes_nothing(landed, rules):
             "select count(*) from raw.user_events where event_id = %s", (event["event_id"],)
         ).fetchone()[0]
     assert found == 0
+
+
+def test_heartbeats_report_progress_and_lag(landed):
+    """One heartbeat per batch; the drained run's last one reports no lag."""
+    settings = landed["settings"]
+    with db.connect(settings, "loader") as conn:
+        beats = conn.execute(
+            "select batch_id, rows_in, rows_landed, rows_rejected, lag from ops.stream_heartbeat"
+            " where sink = %s order by beat_at",
+            (SINK,),
+        ).fetchall()
+        committed = conn.execute(
+            "select count(*) from ops.stream_batches where sink like %s", (SINK + "@%",)
+        ).fetchone()[0]
+    assert len(beats) >= committed  # killed runs may beat once more before dying
+    assert all(b[1] == b[2] + b[3] or b[2] == 0 for b in beats)  # a replay lands nothing
+    assert beats[-1][4] == 0
+    assert any(b[4] is not None and b[4] > 0 for b in beats)  # a 400-offset batch left some
