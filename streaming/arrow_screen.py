@@ -29,6 +29,7 @@ from moviepipe.events import (
     UUID_RE,
     canonical_form_regex,
     canonical_payload_fields,
+    parse_ts,
 )
 from moviepipe.rules import Rules
 
@@ -77,8 +78,6 @@ def _timestamps(ts: pa.Array) -> pa.Array:
     try:
         return ts.cast(pa.timestamp("us", tz="UTC"))
     except pa.ArrowInvalid:
-        from moviepipe.events import parse_ts
-
         parsed = [None if s is None else parse_ts(s) for s in ts.to_pylist()]
         return pa.array(parsed, pa.timestamp("us", tz="UTC"))
 

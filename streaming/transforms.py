@@ -198,6 +198,24 @@ def _payload_ok(kind: str, path: str, rules: Rules) -> Column:
     raise AssertionError(kind)
 
 
+def _expected_topic(etype: Column, rules: Rules, topic_prefix: str) -> Column:
+    """The topic an event of type ``etype`` must arrive on."""
+    pairs = rules.events.topic_by_event_type.items()
+    return F.create_map(*[x for t, n in pairs for x in (F.lit(t), F.lit(topic_prefix + n))])[etype]
+
+
+def _latest_allowed_micros(rules: Rules, now: datetime | None) -> Column:
+    """The latest acceptable event_ts: the record's Kafka timestamp plus the allowed skew.
+
+    The clock is the record's Kafka timestamp, so a replay gives the same verdict; a
+    per-batch literal would also change the generated code and force a recompile.
+    """
+    clock = (
+        F.col("timestamp") if now is None else F.coalesce(F.col("timestamp"), F.lit(_aware(now)))
+    )
+    return F.unix_micros(clock) + rules.events.max_future_skew_seconds * 1_000_000
+
+
 def _checks(
     rules: Rules, now: datetime | None, topic_prefix: str
 ) -> list[tuple[Column, str, Column]]:
@@ -258,19 +276,8 @@ def _checks(
             )
         )
     etype = _s("event_type")
-    expected_topic = F.create_map(
-        *[
-            x
-            for t, name in ev.topic_by_event_type.items()
-            for x in (F.lit(t), F.lit(topic_prefix + name))
-        ]
-    )[etype]
-    # The clock is the record's Kafka timestamp, so a replay gives the same verdict; a
-    # per-batch literal would also change the generated code and force a recompile.
-    clock = (
-        F.col("timestamp") if now is None else F.coalesce(F.col("timestamp"), F.lit(_aware(now)))
-    )
-    limit = F.unix_micros(clock) + ev.max_future_skew_seconds * 1_000_000
+    expected_topic = _expected_topic(etype, rules, topic_prefix)
+    limit = _latest_allowed_micros(rules, now)
     checks += [
         (
             ~etype.isin(*ev.valid_event_types),
@@ -376,15 +383,9 @@ def _fast_checks(rules: Rules, now: datetime | None, topic_prefix: str) -> Colum
             field_ok = _fast_ok(kind, e[name], rules)
             ok = ok & (field_ok if required else (e[name].isNull() | field_ok))
     etype = e["event_type"]
-    expected_topic = F.create_map(
-        *[x for t, n in ev.topic_by_event_type.items() for x in (F.lit(t), F.lit(topic_prefix + n))]
-    )[etype]
-    clock = (
-        F.col("timestamp") if now is None else F.coalesce(F.col("timestamp"), F.lit(_aware(now)))
-    )
-    limit = F.unix_micros(clock) + ev.max_future_skew_seconds * 1_000_000
-    ok = ok & etype.isin(*ev.valid_event_types) & (F.col("topic") == expected_topic)
-    ok = ok & (F.unix_micros(F.col("_f_ts")) <= limit)
+    ok = ok & etype.isin(*ev.valid_event_types)
+    ok = ok & (F.col("topic") == _expected_topic(etype, rules, topic_prefix))
+    ok = ok & (F.unix_micros(F.col("_f_ts")) <= _latest_allowed_micros(rules, now))
     per_type = None
     for event_type, fields in _FAST_PAYLOAD.items():
         type_ok = F.lit(True)

@@ -11,6 +11,7 @@ Every integration test gets isolated resources on the shared servers:
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 
@@ -27,13 +28,22 @@ def stack() -> Settings:
     return services.up(load_settings())
 
 
-@pytest.fixture(scope="session")
-def pg_settings(stack: Settings) -> Iterator[Settings]:
-    name = f"mp_test_{uuid.uuid4().hex[:8]}"
+@contextlib.contextmanager
+def fresh_database(stack: Settings, prefix: str) -> Iterator[Settings]:
+    """``stack`` on a new bootstrapped database ``<prefix>_<hex>``, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     settings = stack.model_copy(update={"pgdatabase": name})
     db.bootstrap(settings, name)
-    yield settings
-    db.drop_database(stack, name)
+    try:
+        yield settings
+    finally:
+        db.drop_database(stack, name)
+
+
+@pytest.fixture(scope="session")
+def pg_settings(stack: Settings) -> Iterator[Settings]:
+    with fresh_database(stack, "mp_test") as settings:
+        yield settings
 
 
 @pytest.fixture(scope="session")

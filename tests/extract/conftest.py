@@ -6,13 +6,13 @@ tests truncate tables and move bookmarks, so they get a separate bootstrapped da
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from moviepipe import db
 from moviepipe.config import Settings
+from tests.conftest import fresh_database
 
 API_KEY = "test-key-123"
 TABLES = (
@@ -27,11 +27,8 @@ TABLES = (
 
 @pytest.fixture(scope="session")
 def extract_db(pg_settings: Settings) -> Iterator[Settings]:
-    name = f"mp_extract_{uuid.uuid4().hex[:8]}"
-    settings = pg_settings.model_copy(update={"pgdatabase": name})
-    db.bootstrap(settings, name)
-    yield settings
-    db.drop_database(pg_settings, name)
+    with fresh_database(pg_settings, "mp_extract") as settings:
+        yield settings
 
 
 @pytest.fixture
