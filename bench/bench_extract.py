@@ -61,7 +61,7 @@ def main() -> None:
         ids = sorted(docs)[:N_MOVIES]
         print(
             f"{len(ids)} movies (Kaggle TMDB 5000), server limit {LIMIT} req/s, client limit "
-            f"{LIMIT} req/s, concurrency {settings.tunable('tmdb.concurrency')}"
+            f"{LIMIT} req/s, concurrency {settings.tunables.tmdb.concurrency}"
         )
         runs = [
             ("healthy", Faults(rate_limit_per_s=LIMIT), 0.95),

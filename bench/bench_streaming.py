@@ -405,7 +405,7 @@ def main() -> None:
             )
     finally:
         admin = AdminClient({"bootstrap.servers": base.kafka_bootstrap_servers})
-        doomed = [p + t for p in prefixes for t in base.tunable("kafka.topics", [])]
+        doomed = [p + t for p in prefixes for t in base.tunables.kafka.topics]
         if doomed:
             for fut in admin.delete_topics(doomed, operation_timeout=30).values():
                 with contextlib.suppress(Exception):  # best-effort clean-up

@@ -215,7 +215,7 @@ def tmdb_server(
     server = make_server(
         FakeTmdb(documents, api_key=key, faults=faults),
         host,
-        port if port is not None else int(settings.tunable("tmdb.local_server_port", 58090)),
+        port if port is not None else settings.tunables.tmdb.local_server_port,
     )
     url = f"http://{host}:{server.server_address[1]}/3"
     click.echo(f"serving {len(documents)} movies at {url} (TMDB_BASE_URL={url})", err=True)

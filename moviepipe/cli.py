@@ -79,10 +79,44 @@ def services_status(settings: Settings) -> None:
 
 
 @main.command("config")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for machines.")
 @click.pass_obj
-def show_config(settings: Settings) -> None:
-    """Print the effective settings, secrets masked."""
-    click.echo(json.dumps(settings.safe_dump(), indent=2, default=str))
+def show_config(settings: Settings, as_json: bool) -> None:
+    """Print the effective settings (secrets masked) and tunables; exit 2 if invalid."""
+    from moviepipe.tunables import ConfigError
+
+    try:
+        report = settings.effective()
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+        return
+    for title, values in (("settings", report["settings"]), ("tunables", report["tunables"])):
+        click.echo(f"{title}:")
+        for key, value in flatten(values).items():
+            click.echo(f"  {key:<42} {human(value)}")
+
+
+def human(value: object) -> str:
+    """A value as a person reads it: lists comma-separated, unset as ``-``."""
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    return '""' if value == "" else str(value)
+
+
+def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
+    """Nested sections as dotted keys (``kafka.topic_config.retention.ms``)."""
+    out: dict[str, object] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 @main.command("run")

@@ -10,15 +10,20 @@ Sources, highest priority first:
    passwords for the local cluster's roles, so no password lives in git;
 4. the defaults below.
 
+An empty value (``PGPASSWORD=`` in ``.env``, or an exported empty variable)
+means "not set": the next source, or the default, applies.
+
 Tunables that are not secrets (topic layout, heap sizes, batch sizes, rate
 limits) live in the YAML file named by ``MOVIEPIPE_CONFIG``
-(default ``config/moviepipe.yaml``) and are exposed as ``settings.tunables``.
+(default ``config/moviepipe.yaml``) and are exposed, typed, as
+``settings.tunables`` (see :mod:`moviepipe.tunables`).
 
 Usage::
 
     from moviepipe.config import load_settings
     settings = load_settings()
-    settings.pg_dsn("loader")
+    settings.pg_conninfo("loader")
+    settings.tunables.kafka.partitions
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from moviepipe.tunables import Tunables, load_tunables
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -64,6 +70,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
+        # `PGPASSWORD=` copied from .env.example must not hide the generated password.
+        env_ignore_empty=True,
     )
 
     moviepipe_home: Path = Field(default_factory=_home_dir)
@@ -76,7 +84,7 @@ class Settings(BaseSettings):
     pgpassword: SecretStr | None = None
     pgdatabase: str = "moviepipe"
 
-    # Least-privilege roles (see moviepipe/sql/roles.sql).
+    # Least-privilege roles (created by moviepipe.db.bootstrap).
     moviepipe_loader_user: str = "moviepipe_loader"
     moviepipe_loader_password: SecretStr | None = None
     moviepipe_transformer_user: str = "moviepipe_transformer"
@@ -127,25 +135,20 @@ class Settings(BaseSettings):
         return self.home / "secrets.env"
 
     @cached_property
-    def tunables(self) -> dict[str, Any]:
-        with open(self.moviepipe_config, encoding="utf-8") as fh:
-            return yaml.safe_load(fh) or {}
+    def tunables(self) -> Tunables:
+        """The typed YAML tunables; raises :class:`moviepipe.tunables.ConfigError`."""
+        return load_tunables(self.moviepipe_config, display=self._display(self.moviepipe_config))
 
-    def tunable(self, dotted: str, default: Any = None) -> Any:
-        """``settings.tunable("kafka.partitions")`` with a default when absent."""
-        node: Any = self.tunables
-        for part in dotted.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return default
-            node = node[part]
-        return node
+    @staticmethod
+    def _display(path: Path) -> str:
+        return str(path.relative_to(PROJECT_DIR)) if path.is_relative_to(PROJECT_DIR) else str(path)
 
     def topic(self, name: str) -> str:
         return f"{self.moviepipe_topic_prefix}{name}"
 
     @property
     def topics(self) -> list[str]:
-        return [self.topic(t) for t in self.tunable("kafka.topics", [])]
+        return [self.topic(t) for t in self.tunables.kafka.topics]
 
     def role_user(self, role: Role) -> str:
         if role == "admin":
@@ -183,6 +186,14 @@ class Settings(BaseSettings):
             else:
                 out[key] = str(value) if isinstance(value, Path) else value
         return out
+
+    def effective(self) -> dict[str, Any]:
+        """What ``moviepipe config`` prints: settings (secrets masked) and the tunables."""
+        return {
+            "settings": self.safe_dump(),
+            "tunables": self.tunables.model_dump(mode="json"),
+            "tunables_file": self._display(self.moviepipe_config),
+        }
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -171,9 +171,7 @@ def apply_migrations(conn: psycopg.Connection) -> list[str]:
 def bootstrap(settings: Settings, dbname: str | None = None) -> list[str]:
     """Create roles, database, schemas, grants and tables; safe to repeat."""
     dbname = dbname or settings.pgdatabase
-    schemas = list(
-        settings.tunable("postgres.schemas", ["raw", "staging", "silver", "gold", "ops"])
-    )
+    schemas = list(settings.tunables.postgres.schemas)
     with connect(settings, "admin", dbname="postgres", autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
         try:

@@ -43,7 +43,7 @@ MAX_DEPTH = 90
 
 
 def mongo_database(settings: Settings) -> str:
-    return str(settings.tunable("mongo.database", "raw"))
+    return settings.tunables.mongo.database
 
 
 def _storable(value: Any, depth: int = 0) -> bool:

@@ -44,7 +44,7 @@ def run_fallback(
     chunk_size: int | None = None,
     run_id: str | None = None,
 ) -> dict[str, Any]:
-    chunk_size = chunk_size or int(settings.tunable("streaming.fallback.chunk_size", 20_000))
+    chunk_size = chunk_size or settings.tunables.streaming.fallback.chunk_size
     run_id = run_id or runlog.new_run_id("fallback")
     totals = {"chunks": 0, "rows_in": 0, "landed": 0, "rejected": 0}
     consumer = make_consumer(settings, GROUP)

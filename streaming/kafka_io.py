@@ -34,9 +34,7 @@ def make_consumer(settings: Settings, group: str, extra: dict[str, Any] | None =
         "auto.offset.reset": "earliest",
         "enable.partition.eof": True,
         # Bound the prefetch queue so memory does not grow with the backlog.
-        "queued.max.messages.kbytes": int(
-            settings.tunable("streaming.consumer_queue_kbytes", 16384)
-        ),
+        "queued.max.messages.kbytes": settings.tunables.streaming.consumer_queue_kbytes,
         # One fetch response's size: 8 MB reads a backlog faster but holds ~60 MB more
         # whenever the backlog exceeds the queue, which makes memory depend on the backlog.
         "fetch.max.bytes": 4 * 1024 * 1024,

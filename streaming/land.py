@@ -37,21 +37,11 @@ log = logging.getLogger(__name__)
 SINK = "spark.user_events"
 
 
-def land_config(settings: Settings) -> dict[str, Any]:
-    cfg = dict(settings.tunable("streaming.land", {}) or {})
-    cfg.setdefault("max_offsets_per_trigger", 100_000)
-    cfg.setdefault("trigger_interval", "1 second")
-    cfg.setdefault("checkpoint_dir", "checkpoints/land")
-    cfg.setdefault("driver_memory", "1g")
-    cfg.setdefault("fetch_max_wait_ms", 10)
-    return cfg
-
-
 def checkpoint_path(settings: Settings, override: Path | None = None) -> Path:
     """Per database and topic prefix: a checkpoint belongs to one sink and one set of topics."""
     if override:
         return Path(override)
-    base = settings.home / land_config(settings)["checkpoint_dir"]
+    base = settings.home / settings.tunables.streaming.land.checkpoint_dir
     return base / settings.pgdatabase / (settings.moviepipe_topic_prefix or "_")
 
 
@@ -168,7 +158,7 @@ def run_land(
     """Run the landing query until drained (``available_now``) or stopped; returns totals."""
     from moviepipe.spark import build_spark_session
 
-    cfg = land_config(settings)
+    cfg = settings.tunables.streaming.land
     ckpt = checkpoint_path(settings, checkpoint)
     ckpt.mkdir(parents=True, exist_ok=True)
     run_id = runlog.new_run_id("land")
@@ -176,7 +166,7 @@ def run_land(
         settings,
         "moviepipe-land",
         extra={
-            "spark.driver.memory": cfg["driver_memory"],
+            "spark.driver.memory": cfg.driver_memory,
             "spark.ui.showConsoleProgress": "false",
         },
     )
@@ -193,11 +183,11 @@ def run_land(
             .option("subscribe", ",".join(settings.topics))
             .option("startingOffsets", "earliest")
             .option("failOnDataLoss", "false")
-            .option("maxOffsetsPerTrigger", int(max_offsets or cfg["max_offsets_per_trigger"]))
+            .option("maxOffsetsPerTrigger", max_offsets or cfg.max_offsets_per_trigger)
             # A task reads its offset range and, at the end of a partition's log, waits
             # fetch.max.wait.ms (500 ms by default) for bytes that never come: 12 partitions
             # on 2 cores cost ~3 s a micro-batch. A short wait makes that a few milliseconds.
-            .option("kafka.fetch.max.wait.ms", str(cfg["fetch_max_wait_ms"]))
+            .option("kafka.fetch.max.wait.ms", str(cfg.fetch_max_wait_ms))
             .load()
         )
         writer_stream = source.writeStream.foreachBatch(writer).option(
@@ -206,7 +196,7 @@ def run_land(
         if available_now:
             writer_stream = writer_stream.trigger(availableNow=True)
         else:
-            writer_stream = writer_stream.trigger(processingTime=cfg["trigger_interval"])
+            writer_stream = writer_stream.trigger(processingTime=cfg.trigger_interval)
         query = writer_stream.queryName("moviepipe_land").start()
         try:
             query.awaitTermination()

@@ -236,8 +236,8 @@ def run_mongo_extract(
     unknown = sorted(set(names) - set(COLLECTIONS))
     if unknown:
         raise ValueError(f"unknown collection(s) {unknown}; known: {sorted(COLLECTIONS)}")
-    batch_size = int(batch_size or settings.tunable("mongo.batch_size", 500))
-    database = mongo_db or settings.tunable("mongo.database", "raw")
+    batch_size = batch_size or settings.tunables.mongo.batch_size
+    database = mongo_db or settings.tunables.mongo.database
     with mongo.client(settings) as mc, db.connect(settings, "loader", autocommit=True) as conn:
         start_run(
             conn,

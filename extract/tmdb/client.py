@@ -195,10 +195,10 @@ class TmdbClient:
         options: dict[str, Any] = {
             "api_key": _secret(settings.tmdb_api_key),
             "read_access_token": _secret(settings.tmdb_read_access_token),
-            "rate_limit_per_s": settings.tunable("tmdb.rate_limit_per_s", 40),
-            "concurrency": settings.tunable("tmdb.concurrency", 16),
-            "timeout_s": settings.tunable("tmdb.timeout_s", 10),
-            "max_retries": settings.tunable("tmdb.max_retries", 5),
+            "rate_limit_per_s": settings.tunables.tmdb.rate_limit_per_s,
+            "concurrency": settings.tunables.tmdb.concurrency,
+            "timeout_s": settings.tunables.tmdb.timeout_s,
+            "max_retries": settings.tunables.tmdb.max_retries,
         }
         options.update({k: v for k, v in overrides.items() if v is not None})
         return cls(settings.tmdb_base_url, **options)

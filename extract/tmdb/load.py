@@ -442,8 +442,8 @@ def run_tmdb_extract(
     movie_ids = list(movie_ids) if movie_ids is not None else None
     run_id = new_run_id(SOURCE)
     summary = ExtractSummary(run_id)
-    batch_size = int(batch_size or settings.tunable("tmdb.batch_size", 100))
-    concurrency = int(settings.tunable("tmdb.concurrency", 16))
+    batch_size = batch_size or settings.tunables.tmdb.batch_size
+    concurrency = settings.tunables.tmdb.concurrency
     own_client = client is None
     client = client or TmdbClient.from_settings(settings)
     today = today or datetime.now(UTC).date()
@@ -458,7 +458,7 @@ def run_tmdb_extract(
     }
     bronze = BronzeWriter(Path(bronze_dir), started, run_id) if bronze_dir else None
     with mongo.client(settings) as mc, db.connect(settings, "loader", autocommit=True) as conn:
-        coll = mc[mongo_db or settings.tunable("mongo.database", "raw")]["movies"]
+        coll = mc[mongo_db or settings.tunables.mongo.database]["movies"]
         start_run(conn, run_id, STEP, args)
         try:
             ids = list(dict.fromkeys(int(i) for i in movie_ids)) if movie_ids is not None else []
@@ -479,7 +479,7 @@ def run_tmdb_extract(
                 )
                 ids = list(dict.fromkeys(ids))
             elif movie_ids is None and not changes:
-                ids = [int(i) for i in settings.tunable("tmdb.default_movie_ids", [])]
+                ids = list(settings.tunables.tmdb.default_movie_ids)
             summary.ids_total = len(ids)
             abort = threading.Event()
             with tqdm(total=len(ids), unit="movie", disable=not progress, desc="tmdb") as bar:

@@ -69,7 +69,7 @@ def _paths(settings: Settings) -> dict[str, Path]:
 
 def server_properties(settings: Settings, data_dir: Path) -> str:
     host, port = bootstrap_address(settings)
-    controller = int(settings.tunable("kafka.controller_port") or port + 1)
+    controller = settings.tunables.kafka.controller_port or port + 1
     props = {
         "process.roles": "broker,controller",
         "node.id": "1",
@@ -80,7 +80,7 @@ def server_properties(settings: Settings, data_dir: Path) -> str:
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         "log.dirs": str(data_dir),
-        "num.partitions": str(settings.tunable("kafka.partitions", 3)),
+        "num.partitions": str(settings.tunables.kafka.partitions),
         # A single node cannot replicate: every internal topic gets one replica.
         "offsets.topic.replication.factor": "1",
         "transaction.state.log.replication.factor": "1",
@@ -164,12 +164,12 @@ def ensure_topics(settings: Settings, names: list[str] | None = None) -> list[st
     names = names if names is not None else settings.topics
     admin = admin_client(settings)
     existing = set(admin.list_topics(timeout=10).topics)
-    config = {k: str(v) for k, v in (settings.tunable("kafka.topic_config", {}) or {}).items()}
+    config = dict(settings.tunables.kafka.topic_config)
     wanted = [
         NewTopic(
             name,
-            num_partitions=int(settings.tunable("kafka.partitions", 3)),
-            replication_factor=int(settings.tunable("kafka.replication_factor", 1)),
+            num_partitions=settings.tunables.kafka.partitions,
+            replication_factor=settings.tunables.kafka.replication_factor,
             config=config,
         )
         for name in names
@@ -196,7 +196,7 @@ def up(settings: Settings) -> ServiceStatus:
         paths["config"].write_text(server_properties(settings, paths["data"]))
         paths["log4j"].write_text(LOG4J2)
         _format_storage(settings, paths, classpath)
-        heap = str(settings.tunable("kafka.heap", "-Xms256m -Xmx768m")).split()
+        heap = settings.tunables.kafka.heap.split()
         cmd = [
             _java(),
             *heap,
@@ -215,7 +215,7 @@ def up(settings: Settings) -> ServiceStatus:
         wait_healthy(
             NAME,
             lambda: healthy(settings),
-            timeout_s=settings.tunable("kafka.start_timeout_s", 90),
+            timeout_s=settings.tunables.kafka.start_timeout_s,
             proc=proc,
             log_path=paths["log"],
         )

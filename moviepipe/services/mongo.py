@@ -87,7 +87,7 @@ def up(settings: Settings) -> ServiceStatus:
             f"--sqlite-url=file:{paths['data']}/",
             f"--listen-addr={host}:{port}",
             f"--state-dir={paths['state']}",
-            f"--debug-addr={settings.tunable('mongo.debug_addr') or f'{host}:{port + 1}'}",
+            f"--debug-addr={settings.tunables.mongo.debug_addr or f'{host}:{port + 1}'}",
             "--telemetry=disable",
             "--log-level=warn",
         ]
@@ -95,7 +95,7 @@ def up(settings: Settings) -> ServiceStatus:
         wait_healthy(
             NAME,
             lambda: healthy(settings),
-            timeout_s=settings.tunable("mongo.start_timeout_s", 60),
+            timeout_s=settings.tunables.mongo.start_timeout_s,
             proc=proc,
             log_path=paths["log"],
         )

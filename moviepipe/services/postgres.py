@@ -194,7 +194,7 @@ def up(settings: Settings) -> ServiceStatus:
         wait_healthy(
             NAME,
             lambda: healthy(settings),
-            timeout_s=settings.tunable("postgres.start_timeout_s", 60),
+            timeout_s=settings.tunables.postgres.start_timeout_s,
             proc=proc,
             log_path=paths["log"],
         )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from moviepipe.config import load_settings
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from moviepipe.config import PROJECT_DIR, load_settings
+from moviepipe.tunables import Tunables, load_tunables
 
 
 def test_environment_overrides_defaults(monkeypatch):
@@ -26,14 +34,69 @@ def test_secrets_are_masked_in_dumps(monkeypatch):
     assert "super-secret-key" not in repr(settings)
 
 
-def test_tunables_come_from_yaml(tmp_path, monkeypatch):
+def test_tunables_come_from_yaml_typed_with_defaults(tmp_path, monkeypatch):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("kafka:\n  partitions: 7\n  topics: [a, b]\n")
     monkeypatch.setenv("MOVIEPIPE_CONFIG", str(cfg))
     settings = load_settings()
-    assert settings.tunable("kafka.partitions") == 7
-    assert settings.tunable("kafka.missing", "dflt") == "dflt"
+    assert settings.tunables.kafka.partitions == 7
     assert settings.topics == ["a", "b"]
+    # Keys the file leaves out take the model's defaults.
+    assert settings.tunables.kafka.replication_factor == 1
+    assert settings.tunables.streaming.fallback.chunk_size == 50_000
+
+
+def test_committed_yaml_states_the_models_defaults():
+    # One definition per default: the YAML restates the model, it never disagrees with it.
+    committed = load_tunables(PROJECT_DIR / "config" / "moviepipe.yaml")
+    assert committed == Tunables()
+    assert committed.streaming.land.trigger_interval == "250 milliseconds"
+    assert "snapshots" in committed.postgres.schemas
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        (
+            "tmdb:\n  rate_limt_per_s: 10\n",
+            "c.yaml: tmdb.rate_limt_per_s: extra inputs are not permitted",
+        ),
+        ("kafka:\n  partitions: three\n", "c.yaml: kafka.partitions: input should be a valid"),
+        ("kafka:\n  topics: []\n", "c.yaml: kafka.topics: list should have at least 1 item"),
+        ("streaming:\n  land:\n    driver_memry: 1g\n", "c.yaml: streaming.land.driver_memry"),
+        ("- just a list\n", "c.yaml: expected a mapping of sections, got list"),
+    ],
+)
+def test_bad_tunables_fail_moviepipe_config_naming_the_key(tmp_path, yaml_text, message):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml_text)
+    env = {**os.environ, "MOVIEPIPE_CONFIG": str(cfg)}
+    result = subprocess.run(
+        [sys.executable, "-m", "moviepipe.cli", "config"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_config_prints_settings_and_tunables_as_json_with_secrets_masked(tmp_path):
+    env = {**os.environ, "TMDB_API_KEY": "very-secret-key"}
+    result = subprocess.run(
+        [sys.executable, "-m", "moviepipe.cli", "config", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["settings"]["tmdb_api_key"] == "***"
+    assert report["tunables"]["kafka"]["partitions"] == Tunables().kafka.partitions
+    assert "very-secret-key" not in result.stdout
 
 
 def test_conninfo_uses_the_role_and_its_password(monkeypatch):

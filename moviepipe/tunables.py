@@ -1,0 +1,154 @@
+"""Typed tunables: the settings that are not secrets, from ``config/moviepipe.yaml``.
+
+Each section of the YAML is a pydantic model below, and each default is defined
+here, once; the committed YAML restates them with comments (a test keeps the two
+equal). Every model forbids unknown keys, so a misspelt key, a wrong type or an
+empty topic list fails with an error that names the file and the key::
+
+    config/moviepipe.yaml: tmdb.rate_limt_per_s: extra inputs are not permitted
+
+Read them from the settings, as typed attributes::
+
+    settings = load_settings()
+    settings.tunables.kafka.partitions          # 3
+    settings.tunables.streaming.land.trigger_interval
+
+A new tunable is a field with its default on the section's model (and a line in
+the YAML); a new section is a model here and a field on :class:`Tunables`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
+
+
+class ConfigError(ValueError):
+    """Configuration that cannot be used; the message names the file and the key."""
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, values are read-only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PostgresTunables(Section):
+    # Schemas of the warehouse layers, created by `moviepipe services up`.
+    schemas: list[str] = Field(
+        default=["raw", "staging", "silver", "gold", "ops", "snapshots"], min_length=1
+    )
+    start_timeout_s: PositiveFloat = 60
+
+
+class KafkaTunables(Section):
+    # KRaft controller listener; None means the broker port + 1.
+    controller_port: PositiveInt | None = None
+    heap: str = "-Xms256m -Xmx768m"
+    start_timeout_s: PositiveFloat = 90
+    topics: list[str] = Field(
+        default=["movie", "user_watch_log", "user_click_log", "user_comment_log"], min_length=1
+    )
+    partitions: PositiveInt = 3
+    replication_factor: PositiveInt = 1
+    topic_config: dict[str, str] = {
+        "retention.ms": "604800000",
+        "cleanup.policy": "delete",
+        "max.message.bytes": "1048576",
+    }
+
+
+class MongoTunables(Section):
+    # FerretDB debug/metrics listener; None means the MongoDB port + 1.
+    debug_addr: str | None = None
+    start_timeout_s: PositiveFloat = 60
+    database: str = Field(default="raw", min_length=1)
+    batch_size: PositiveInt = 500
+
+
+class TmdbTunables(Section):
+    rate_limit_per_s: PositiveFloat = 40
+    concurrency: PositiveInt = 16
+    timeout_s: PositiveFloat = 10
+    max_retries: int = Field(default=5, ge=0)
+    batch_size: PositiveInt = 100
+    local_server_port: int = Field(default=58090, ge=0, le=65535)
+    default_movie_ids: list[PositiveInt] = [
+        93788, 23470, 624616, 13602, 218284, 105147, 804805, 45195, 372399, 1074725,
+        257750, 75954, 555090, 583848, 1077841, 289778, 555306, 774920, 702305, 464971,
+    ]  # fmt: skip
+
+
+class SparkTunables(Section):
+    driver_memory: str = "1g"
+    shuffle_partitions: PositiveInt = 4
+    ui_enabled: bool = False
+
+
+class LandTunables(Section):
+    max_offsets_per_trigger: PositiveInt = 100_000
+    trigger_interval: str = "250 milliseconds"
+    # Relative to MOVIEPIPE_HOME (then /<database>/<topic prefix>).
+    checkpoint_dir: Path = Path("checkpoints/land")
+    driver_memory: str = "768m"
+    fetch_max_wait_ms: int = Field(default=10, ge=0)
+
+
+class FallbackTunables(Section):
+    chunk_size: PositiveInt = 50_000
+
+
+class StreamingTunables(Section):
+    consumer_queue_kbytes: PositiveInt = 16384
+    land: LandTunables = LandTunables()
+    fallback: FallbackTunables = FallbackTunables()
+
+
+class Tunables(Section):
+    """The whole file; a section left out of the YAML takes its defaults."""
+
+    postgres: PostgresTunables = PostgresTunables()
+    kafka: KafkaTunables = KafkaTunables()
+    mongo: MongoTunables = MongoTunables()
+    tmdb: TmdbTunables = TmdbTunables()
+    spark: SparkTunables = SparkTunables()
+    streaming: StreamingTunables = StreamingTunables()
+
+
+def describe_errors(source: str, exc: ValidationError) -> str:
+    """One line per problem: ``<file>: <dotted.key>: <what is wrong>``."""
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        lines.append(f"{source}: {key}: {msg[:1].lower()}{msg[1:]}")
+    return "\n".join(lines)
+
+
+def parse_tunables(data: Any, source: str = "tunables") -> Tunables:
+    """Validate an already-loaded mapping (``None`` is an empty file)."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of sections, got {type(data).__name__}")
+    try:
+        return Tunables.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(source, exc)) from None
+
+
+def load_tunables(path: Path, display: str | None = None) -> Tunables:
+    """Read and validate the YAML file at ``path``; errors name ``display`` (default the path)."""
+    source = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read the tunables file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    return parse_tunables(data, source)
