@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moviepipe.events import check_event, json_schema, validate_event
+from moviepipe.events import check_event
+from moviepipe.events.schema import json_schema
 from streaming.pandas_transforms import pandas_parse_validate
 from tests.streaming.conftest import CASES, NOW, event, raw
 
@@ -62,9 +63,9 @@ def test_published_schema_is_current(rules):
     )
 
 
-def test_validate_event_types_the_envelope(rules):
+def test_check_event_types_the_envelope(rules):
     doc = event("comment", event_id="A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11")
-    got, reason = validate_event(raw(doc), now=NOW, rules=rules, topic="user_comment_log")
+    got, reason, _ = check_event(raw(doc), now=NOW, rules=rules, topic="user_comment_log")
     assert reason is None
     assert got["event_id"] == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
     assert got["event_ts"].utcoffset() is not None
