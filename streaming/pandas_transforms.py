@@ -9,7 +9,6 @@ published rules. Callers pass chunks of bounded size
 
 Usage::
 
-    valid, rejected = pandas_parse_validate(records, rules, topic_prefix="")   # pandas frames
     valid_arrow, rejected = arrow_parse_validate(records, rules, topic_prefix="")
 """
 
@@ -23,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from moviepipe.events import REJECTED_COLUMNS, VALID_COLUMNS, check_event
+from moviepipe.events import REJECTED_COLUMNS, check_event
 from moviepipe.rules import Rules
 from streaming.arrow_screen import screen
 
@@ -143,21 +142,3 @@ def arrow_parse_validate(
     rejected["reason"] = pd.Series(reasons, dtype="string")
     rejected["reason_detail"] = pd.Series(details, dtype="string")
     return valid, rejected[list(REJECTED_COLUMNS)]
-
-
-def pandas_parse_validate(
-    records: pd.DataFrame, rules: Rules, now: datetime | None = None, topic_prefix: str = ""
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(valid_df, rejected_df)`` with the columns of raw.user_events / raw.user_events_rejected.
-
-    ``records`` has the columns ``key, value, topic, partition, offset, timestamp``
-    (value as bytes; timestamp as a tz-aware datetime or null). Events more than
-    the allowed skew after their record's Kafka timestamp (``now`` when null) are
-    ``future_timestamp``.
-    """
-    valid, rejected = arrow_parse_validate(records, rules, now, topic_prefix)
-    frame = valid.to_pandas()
-    for name in ("event_id", "event_type", "user_id", "session_id", "payload", "kafka_topic"):
-        frame[name] = frame[name].astype("string")
-    frame["movie_id"] = frame["movie_id"].astype("Int64")
-    return frame[list(VALID_COLUMNS)], rejected

@@ -12,23 +12,33 @@ import pytest
 
 from moviepipe.events import check_event
 from moviepipe.events.schema import json_schema
-from streaming.pandas_transforms import pandas_parse_validate
 from tests.streaming.conftest import CASES, NOW, event, raw
+from tests.streaming.engines import (
+    DECODER_WORDS,
+    fast_path_taken,
+    pandas_parse_validate,
+    same_detail,
+    spark_parse_validate,
+)
 
 IDS = [c[0] for c in CASES]
 
 
-def _records(prefix: str = "") -> pd.DataFrame:
+def _records_of(cases: list, prefix: str = "p_") -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "key": [b"42"] * len(CASES),
-            "value": [c[2] for c in CASES],
-            "topic": [prefix + c[1] for c in CASES],
-            "partition": [0] * len(CASES),
-            "offset": list(range(len(CASES))),
-            "timestamp": [NOW] * len(CASES),
+            "key": [b"42"] * len(cases),
+            "value": [c[2] for c in cases],
+            "topic": [prefix + c[1] for c in cases],
+            "partition": [0] * len(cases),
+            "offset": list(range(len(cases))),
+            "timestamp": [NOW] * len(cases),
         }
     )
+
+
+def _records(prefix: str = "") -> pd.DataFrame:
+    return _records_of(CASES, prefix)
 
 
 @pytest.mark.parametrize(("name", "topic", "value", "expected"), CASES, ids=IDS)
@@ -87,7 +97,7 @@ def test_pandas_matches_reference(rules):
 @pytest.mark.integration
 @pytest.mark.spark
 def test_spark_matches_pandas(spark, rules):
-    from streaming.transforms import KAFKA_SCHEMA, spark_parse_validate
+    from streaming.spark_columns import KAFKA_SCHEMA
 
     records = _records("p_")
     pdf_valid, pdf_rejected = pandas_parse_validate(records, rules, now=NOW, topic_prefix="p_")
@@ -213,7 +223,7 @@ def test_fast_cases_mean_what_they_say(rules):
 @pytest.mark.integration
 @pytest.mark.spark
 def test_spark_fast_path_never_disagrees_with_reference(spark, rules):
-    from streaming.transforms import KAFKA_SCHEMA, fast_path_taken, spark_parse_validate
+    from streaming.spark_columns import KAFKA_SCHEMA
 
     cases = FAST_CASES + COMPACT_CASES
     rows = [(b"42", c[2], "p_" + c[1], 0, i, NOW) for i, c in enumerate(cases)]
@@ -244,12 +254,8 @@ def test_spark_fast_path_never_disagrees_with_reference(spark, rules):
 @pytest.mark.integration
 @pytest.mark.spark
 def test_classify_batch_equals_one_pass_classification(spark, rules):
-    from streaming.transforms import (
-        CLASSIFIED_COLUMNS,
-        KAFKA_SCHEMA,
-        classify_batch,
-        spark_classify,
-    )
+    from streaming.spark_columns import KAFKA_SCHEMA
+    from streaming.transforms import CLASSIFIED_COLUMNS, classify_batch, spark_classify
 
     cases = CASES + FAST_CASES + COMPACT_CASES
     rows = [(b"42", c[2], "p_" + c[1], 0, i, NOW) for i, c in enumerate(cases)]
@@ -324,3 +330,44 @@ def test_pandas_screen_never_disagrees_with_reference(rules):
                 "accents", "apostrophe", "upper-case uuid", "negative zero", "far offset",
                 "negative offset"}  # fmt: skip
     assert {cases[i][0] for i in proven} >= ordinary
+
+
+def test_pandas_details_are_the_reference_words(rules):
+    cases = CASES + FAST_CASES + PANDAS_FAST_CASES
+    _, rejected = pandas_parse_validate(_records_of(cases), rules, now=NOW, topic_prefix="p_")
+    expected = {
+        i: v.detail
+        for i, c in enumerate(cases)
+        if (
+            v := check_event(c[2], now=NOW, rules=rules, topic="p_" + c[1], topic_prefix="p_")
+        ).reason
+    }
+    assert dict(zip(rejected["kafka_offset"], rejected["reason_detail"], strict=True)) == expected
+    rating = CASES[[c[0] for c in CASES].index("rating high")]
+    assert expected[cases.index(rating)] == "payload.rating = 5.5 is above the maximum 5.0"
+
+
+@pytest.mark.integration
+@pytest.mark.spark
+def test_spark_details_are_the_reference_words(spark, rules):
+    from streaming.spark_columns import KAFKA_SCHEMA
+    from streaming.transforms import classify_batch
+
+    # not PANDAS_FAST_CASES: Spark's timestamps refuse offsets beyond 18 hours ("far offset")
+    cases = CASES + FAST_CASES + COMPACT_CASES
+    rows = [(b"42", c[2], "p_" + c[1], 0, i, NOW) for i, c in enumerate(cases)]
+    got = {
+        r["kafka_offset"]: r["reason_detail"]
+        for r in classify_batch(
+            spark.createDataFrame(rows, KAFKA_SCHEMA), rules, NOW, "p_"
+        ).to_pylist()
+    }
+    compared = 0
+    for i, (name, topic, value, _) in enumerate(cases):
+        verdict = check_event(value, now=NOW, rules=rules, topic="p_" + topic, topic_prefix="p_")
+        if verdict.reason is None:
+            assert got[i] is None, name
+            continue
+        assert same_detail(got[i], verdict.detail), (name, got[i], verdict.detail)
+        compared += not verdict.detail.startswith(DECODER_WORDS)
+    assert compared > 40

@@ -128,7 +128,7 @@ def test_replayed_batch_changes_nothing(landed, rules):
     """A batch id already committed is skipped whole, even with new rows in it."""
     import pandas as pd
 
-    from streaming.pandas_transforms import pandas_parse_validate
+    from tests.streaming.engines import pandas_parse_validate
 
     settings = landed["settings"]
     event = dict(landed["valid"][0], event_id="00000000-0000-4000-8000-000000000001")

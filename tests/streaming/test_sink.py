@@ -9,8 +9,8 @@ import pandas as pd
 
 from moviepipe import db
 from streaming import sink
-from streaming.pandas_transforms import pandas_parse_validate
 from tests.streaming.conftest import NOW, event
+from tests.streaming.engines import pandas_parse_validate
 
 
 def _batch(stream_settings, rules, events: list[dict]):

@@ -199,7 +199,8 @@ def spark():
 def via_spark(spark, records, rules) -> dict[str, Any]:
     from pyspark.sql import functions as F
 
-    from streaming.transforms import KAFKA_SCHEMA, spark_parse_validate
+    from streaming.spark_columns import KAFKA_SCHEMA
+    from tests.streaming.engines import spark_parse_validate
 
     rows = [
         (r["key"], r["value"], r["topic"], r["partition"], r["offset"], r["timestamp"])
@@ -219,7 +220,7 @@ def via_spark(spark, records, rules) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def via_pandas(records, rules) -> dict[str, Any]:
-    from streaming.pandas_transforms import pandas_parse_validate
+    from tests.streaming.engines import pandas_parse_validate
 
     valid, _ = pandas_parse_validate(pd.DataFrame(records), rules, now=NOW)
     events = pandas_events(valid, rules)
