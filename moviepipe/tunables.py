@@ -107,6 +107,13 @@ class StreamingTunables(Section):
     fallback: FallbackTunables = FallbackTunables()
 
 
+class OrchestrationTunables(Section):
+    # Spark heartbeat older than this: the landing job is considered down.
+    heartbeat_stale_after_s: PositiveFloat = 600
+    # Minutes between two runs of the streaming_supervisor DAG.
+    supervisor_every_min: PositiveInt = 5
+
+
 class Tunables(Section):
     """The whole file; a section left out of the YAML takes its defaults."""
 
@@ -116,6 +123,7 @@ class Tunables(Section):
     tmdb: TmdbTunables = TmdbTunables()
     spark: SparkTunables = SparkTunables()
     streaming: StreamingTunables = StreamingTunables()
+    orchestration: OrchestrationTunables = OrchestrationTunables()
 
 
 def describe_errors(source: str, exc: ValidationError) -> str:

@@ -6,12 +6,16 @@ from datetime import timedelta
 
 from airflow.sdk import dag, task
 
+from moviepipe.config import load_settings
 from orchestration.defaults import DEFAULT_ARGS, START, current_run_id
+
+# Read from config/moviepipe.yaml (a local file; no database or network at parse time).
+EVERY = timedelta(minutes=load_settings().tunables.orchestration.supervisor_every_min)
 
 
 @dag(
     dag_id="streaming_supervisor",
-    schedule=timedelta(minutes=5),
+    schedule=EVERY,
     start_date=START,
     catchup=False,
     max_active_runs=1,
