@@ -155,12 +155,13 @@ def run(settings: Settings, events: int, spark_offline: bool) -> None:
 
 def _register() -> None:
     # Each part of the pipeline owns its command group; heavy imports stay inside commands.
+    from enrich.cli import enrich
     from extract.cli import extract
     from moviepipe.warehouse_cli import docs, lint_sql, rules, transform
     from orchestration.cli import airflow
     from streaming.cli import stream
 
-    for group in (extract, stream, rules, transform, docs, lint_sql, airflow):
+    for group in (extract, stream, enrich, rules, transform, docs, lint_sql, airflow):
         main.add_command(group)
 
 

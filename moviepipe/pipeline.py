@@ -55,6 +55,7 @@ def plan(*, events: int = 5000, spark_offline: bool = False) -> list[Step]:
         Step("stream backup", ("stream", "backup", "--available-now")),
         landing,
         Step("extract mongo", ("extract", "mongo")),
+        Step("enrich", ("enrich",)),
         Step("transform", ("transform",)),
         Step("stream reconcile", ("stream", "reconcile"), fatal=False),
     ]
