@@ -55,6 +55,9 @@ def airflow_env(settings: Settings, base: Mapping[str, str] | None = None) -> di
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home / "cosmos"),
+            # cosmos keeps its `dbt ls` cache in an Airflow Variable: a database write at
+            # parse time. Off: each parse runs `dbt ls` (about 4 s, no network).
+            "AIRFLOW__COSMOS__ENABLE_CACHE_DBT_LS": "False",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "DO_NOT_TRACK": "1",
             "SCARF_ANALYTICS": "false",

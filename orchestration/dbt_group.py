@@ -23,7 +23,7 @@ def dbt_build_group(group_id: str = "dbt_build"):
     dbt = Path(__import__("sys").executable).with_name("dbt")
     return DbtTaskGroup(
         group_id=group_id,
-        project_config=ProjectConfig(DBT_PROJECT),
+        project_config=ProjectConfig(DBT_PROJECT, install_dbt_deps=False),
         profile_config=ProfileConfig(
             profile_name="moviepipe",
             target_name="local",
@@ -31,6 +31,6 @@ def dbt_build_group(group_id: str = "dbt_build"):
         ),
         execution_config=ExecutionConfig(dbt_executable_path=str(dbt)),
         render_config=RenderConfig(load_method=LoadMode.DBT_LS, emit_datasets=False),
-        operator_args={"install_deps": False, "emit_datasets": False},
+        operator_args={"emit_datasets": False},
         default_args={"doc_md": "One dbt node (cosmos), as the transformer role."},
     )
