@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -100,14 +100,7 @@ def produce(settings: Settings, n_events, rate, source, data_dir, seed, start, m
             else sources.warehouse_movie_ids(settings)
         )
         ids = ids or list(sources.DEFAULT_MOVIE_IDS)
-        if start is None:
-            start = datetime.now(UTC).replace(
-                hour=0, minute=0, second=0, microsecond=0
-            ) - timedelta(days=7)
-        start = start if start.tzinfo else start.replace(tzinfo=UTC)
-        # Spread the sessions so simulated time ends about now (about 6 events per session).
-        hours = max(1.0, (datetime.now(UTC) - start).total_seconds() / 3600)
-        per_hour = max(1.0, n_events / 6 / hours)
+        start, per_hour = sources.spread_until(n_events, datetime.now(UTC), start)
         events = sources.simulate_events(n_events, seed, ids, start, sessions_per_hour=per_hour)
         summary = send(settings, _rules(), events, rate=rate)
         summary["movies"] = len(ids)

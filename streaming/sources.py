@@ -14,9 +14,13 @@ becomes a completed ``watch`` event whose payload also carries the ``rating``
 map to TMDB ids through ``links.csv``; rows without a TMDB id are skipped and
 counted in ``.skipped``. ``event_id`` is a UUIDv5 of the source row.
 
+``spread_until(n, now)`` picks the start and arrival rate that make ``n``
+simulated events end about ``now`` (what ``moviepipe stream produce`` sends).
+
 Usage::
 
     for event in simulate_events(1000, seed=7, movie_ids=[603, 604], start=start): ...
+    start, per_hour = spread_until(10_000, datetime.now(UTC))
     replay = movielens_events(Path("../shared/data/movielens_small"))
     events = list(replay); replay.skipped
 """
@@ -37,6 +41,9 @@ HOURLY = [0.3, 0.2, 0.15, 0.1, 0.1, 0.15, 0.3, 0.5, 0.6, 0.6, 0.7, 0.8,
           0.9, 0.9, 0.9, 1.0, 1.1, 1.3, 1.6, 2.0, 2.3, 2.2, 1.6, 0.8]  # fmt: skip
 WEEKLY = [0.85, 0.85, 0.9, 0.95, 1.15, 1.35, 1.3]
 DEFAULT_MOVIE_IDS = tuple(range(1, 1001))  # when neither the warehouse nor a sample has movies
+# Below the simulator's mean (about 8 events an arrival), so the spread ends before now
+# (about a quarter of the window early) rather than in the future.
+EVENTS_PER_SESSION = 6
 ML_NAMESPACE = uuid.UUID("5b0b9c9e-7a8e-4d53-9a49-2f1f0b6c1d2e")
 CLICK_TARGETS = ("poster", "trailer", "details", "search_result", "recommendation")
 COMMENT_WORDS = (
@@ -135,6 +142,23 @@ def simulate_events(
         emitted += min(len(batch), n - emitted)
 
 
+def spread_until(
+    n_events: int, now: datetime, start: datetime | None = None
+) -> tuple[datetime, float]:
+    """``(start, sessions_per_hour)`` for :func:`simulate_events`, so that ``n_events``
+    events run from ``start`` to about ``now``.
+
+    ``start`` defaults to midnight (UTC) seven days before ``now``; a naive ``start``
+    is UTC. At least one hour of simulated time and one session an hour.
+    """
+    if start is None:
+        midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = midnight - timedelta(days=7)
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    hours = max(1.0, (now - start).total_seconds() / 3600)
+    return start, max(1.0, n_events / EVENTS_PER_SESSION / hours)
+
+
 class MovieLensReplay:
     """Iterable replay of a MovieLens directory; ``skipped`` counts rows with no TMDB id."""
 
@@ -218,4 +242,10 @@ def warehouse_movie_ids(settings) -> list[int]:
     return []
 
 
-__all__ = ["MovieLensReplay", "movielens_events", "simulate_events", "warehouse_movie_ids"]
+__all__ = [
+    "MovieLensReplay",
+    "movielens_events",
+    "simulate_events",
+    "spread_until",
+    "warehouse_movie_ids",
+]

@@ -11,7 +11,7 @@ import pytest
 
 from moviepipe.config import load_settings
 from moviepipe.events import check_event
-from streaming.sources import movielens_events, simulate_events
+from streaming.sources import EVENTS_PER_SESSION, movielens_events, simulate_events, spread_until
 
 START = datetime(2024, 3, 4, tzinfo=UTC)  # a Monday
 
@@ -101,3 +101,27 @@ def test_movie_ids_from_warehouse_then_sample(pg_settings):
     finally:
         with db.connect(pg_settings, "loader") as conn:
             conn.execute("delete from raw.tmdb_movies where run_id = 'streaming-test'")
+
+
+def test_spread_until_defaults_to_a_week_from_midnight():
+    now = datetime(2024, 6, 5, 15, 30, tzinfo=UTC)
+    start, per_hour = spread_until(10_000, now)
+    assert start == datetime(2024, 5, 29, tzinfo=UTC)
+    hours = (now - start).total_seconds() / 3600
+    assert per_hour == pytest.approx(10_000 / EVENTS_PER_SESSION / hours)
+    naive, _ = spread_until(10, now, datetime(2024, 6, 5, 15))
+    assert naive == datetime(2024, 6, 5, 15, tzinfo=UTC)
+    assert spread_until(1, now, naive)[1] == 1.0  # at least one session an hour
+    assert spread_until(12, now, naive)[1] == 2.0  # over at least an hour
+
+
+@pytest.mark.parametrize("n", [1_000, 20_000])
+def test_spread_events_stay_between_start_and_now(rules, n):
+    now = datetime(2024, 6, 5, 15, 30, tzinfo=UTC)
+    start, per_hour = spread_until(n, now)
+    events = list(simulate_events(n, 2, start=start, sessions_per_hour=per_hour))
+    stamps = [datetime.fromisoformat(e["event_ts"]) for e in events]
+    assert start <= min(stamps)
+    # never rejected as future_timestamp, and the week is really used
+    assert max(stamps) <= now + timedelta(seconds=rules.events.max_future_skew_seconds)
+    assert max(stamps) - min(stamps) > timedelta(days=4)
