@@ -5,8 +5,9 @@ and its threshold, inactivity sessions (gap, keys, midnight, time zones), money
 in millions with 0 as unknown, profit, ROI, the released filter, and the KPI
 rankings with their thresholds (ROI budget, minimum votes), top N and ties.
 Spark and pandas use ``streaming.transforms`` / ``streaming.pandas_transforms``
-for the contract and ``moviepipe.rules_apply`` for the rest; dbt uses the
-macros generated from the same ``transform_rules.json``.
+for the contract and ``tests.warehouse.rules_apply`` (the rules re-done apart
+from the SQL) for the rest; dbt uses the macros generated from the same
+``transform_rules.json``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from psycopg.types.json import Jsonb
 from moviepipe import db
 from moviepipe.config import Settings
 from moviepipe.rules import Rules, load_rules
-from moviepipe.rules_apply import (
+from tests.warehouse.conftest import fresh_database, query, transform
+from tests.warehouse.fixtures import M, land_movies, movie
+from tests.warehouse.rules_apply import (
     RANKINGS,
     pandas_events,
     pandas_movies,
@@ -34,8 +37,6 @@ from moviepipe.rules_apply import (
     spark_movies,
     spark_top_movies,
 )
-from tests.warehouse.conftest import fresh_database, query, transform
-from tests.warehouse.fixtures import M, land_movies, movie
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 

@@ -1,20 +1,19 @@
-"""The warehouse's business rules as pure pandas and pure Spark functions.
+"""The warehouse's business rules re-done in pandas and in Spark: the parity test's witnesses.
 
 dbt applies the rules in SQL (macros generated from ``transform_rules.json``);
-these functions apply the same rules from the same file (through
-:func:`moviepipe.rules.load_rules`) to pandas and Spark frames, so the pandas
-fallback, the Spark job and ad-hoc analyses compute what the warehouse does.
-``tests/warehouse/test_parity.py`` feeds one input through all three and
-requires identical results.
+no engine computes them outside dbt. These functions apply the same rules from
+the same file (through :func:`moviepipe.rules.load_rules`) to pandas and Spark
+frames, written apart from the SQL, so that ``tests/warehouse/test_parity.py``
+can feed one input through all three and require identical results.
 
 Events frames have the columns of raw.user_events (``payload`` as a JSON
-string, as ``streaming.transforms`` / ``streaming.pandas_transforms`` return
-it); movie frames have ``movie_id, status, budget, revenue, popularity,
-vote_average, vote_count`` (TMDB's units: whole dollars).
+string, as the contract's engines return it); movie frames have ``movie_id,
+status, budget, revenue, popularity, vote_average, vote_count`` (TMDB's units:
+whole dollars).
 
 Usage::
 
-    from moviepipe.rules_apply import pandas_events, pandas_movies, pandas_top_movies
+    from tests.warehouse.rules_apply import pandas_events, pandas_movies, pandas_top_movies
     events = pandas_events(valid_df, rules)          # + watch_completion, is_completed, session_key
     movies = pandas_movies(movies_df, rules)         # released only, money in millions, profit, roi
     pandas_top_movies(movies, rules, "roi")          # movie ids of kpi_highest_roi, in rank order
