@@ -158,10 +158,10 @@ def _register() -> None:
     from enrich.cli import enrich
     from extract.cli import extract
     from moviepipe.warehouse_cli import docs, lint_sql, rules, transform
-    from orchestration.cli import airflow
+    from orchestration.cli import airflow, lineage
     from streaming.cli import stream
 
-    for group in (extract, stream, enrich, rules, transform, docs, lint_sql, airflow):
+    for group in (extract, stream, enrich, rules, transform, docs, lint_sql, airflow, lineage):
         main.add_command(group)
 
 

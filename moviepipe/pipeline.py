@@ -12,6 +12,7 @@ Usage::
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from moviepipe.config import Settings
+from moviepipe.runlog import new_run_id
 
 
 @dataclass(frozen=True)
@@ -65,14 +67,29 @@ def moviepipe_argv(step: Step) -> list[str]:
     return [sys.executable, "-m", "moviepipe.cli", *step.args]
 
 
+def step_env(run_id: str) -> dict[str, str]:
+    """The environment of every step of pipeline run ``run_id``."""
+    from moviepipe.lineage import pg_options
+
+    env = dict(os.environ)
+    env["MOVIEPIPE_RUN_ID"] = run_id
+    env["PGOPTIONS"] = pg_options(run_id, env.get("PGOPTIONS"))
+    return env
+
+
 def run_steps(
     steps: Sequence[Step],
     *,
     echo: Callable[[str], None] = print,
     runner: Callable[[list[str]], int] | None = None,
+    run_id: str | None = None,
 ) -> list[StepResult]:
-    """Run ``steps`` in order; stop at the first fatal failure (it is the last result)."""
-    run = runner or (lambda argv: subprocess.run(argv, check=False).returncode)
+    """Run ``steps`` in order; stop at the first fatal failure (it is the last result).
+
+    Every step runs under one pipeline run id (``run_id``, default a new one), recorded
+    in ``ops.run_log.pipeline_run_id`` (see :mod:`moviepipe.lineage`)."""
+    env = step_env(run_id or new_run_id("run"))
+    run = runner or (lambda argv: subprocess.run(argv, env=env, check=False).returncode)
     results: list[StepResult] = []
     for i, step in enumerate(steps, 1):
         echo(f"\n==> [{i}/{len(steps)}] moviepipe {' '.join(step.args)}")

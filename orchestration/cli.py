@@ -26,3 +26,37 @@ def airflow(settings: Settings, args: tuple[str, ...]) -> None:
     from orchestration.airflow_env import run_airflow
 
     sys.exit(run_airflow(settings, args or ("--help",)))
+
+
+@click.command("lineage")
+@click.argument("run_id", required=False)
+@click.option("--movie", type=int, help="TMDB movie id: which runs touched it, raw to gold.")
+@click.option("--event", help="Event id (UUID): which runs touched it.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def lineage(settings: Settings, run_id, movie, event, as_json) -> None:
+    """What a run read and wrote per step; which runs touched a movie or an event."""
+    import json
+    from dataclasses import asdict
+
+    from moviepipe import lineage as lin
+
+    if sum(x is not None for x in (run_id, movie, event)) != 1:
+        raise click.UsageError("give exactly one of RUN_ID, --movie ID, --event ID")
+    if run_id:
+        steps, extra = lin.run_lineage(settings, run_id), {}
+    else:
+        raw_runs, steps, present = lin.row_lineage(settings, movie=movie, event=event)
+        extra = {"raw_runs": raw_runs, "present": present}
+    if as_json:
+        click.echo(json.dumps({"steps": [asdict(s) for s in steps], **extra}, default=str))
+        return
+    if not steps:
+        click.echo("no run found", err=True)
+        sys.exit(1)
+    for s in steps:
+        wrote = ", ".join(f"{t} {n:,}" for t, n in s.writes.items()) or "no raw rows"
+        click.echo(f"{s.started_at:%Y-%m-%d %H:%M:%S} {s.step:<24} {s.status:<9} {s.run_id}")
+        click.echo(f"    read: {s.reads}\n    wrote: {wrote}")
+    for table, here in extra.get("present", {}).items():
+        click.echo(f"{table:<24} {'present' if here else 'absent'}")

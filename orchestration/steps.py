@@ -14,6 +14,7 @@ import os
 import subprocess
 from collections.abc import Sequence
 
+from moviepipe.lineage import pg_options
 from moviepipe.pipeline import Step, moviepipe_argv
 
 RUN_ID_ENV = "MOVIEPIPE_RUN_ID"
@@ -28,6 +29,8 @@ def run_moviepipe(args: Sequence[str], *, run_id: str | None = None) -> str:
     env = dict(os.environ)
     if run_id:
         env[RUN_ID_ENV] = run_id
+        # Every connection of the step records the run id in ops.run_log.pipeline_run_id.
+        env["PGOPTIONS"] = pg_options(run_id, env.get("PGOPTIONS"))
     argv = moviepipe_argv(Step(" ".join(args), tuple(args)))
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     # Printed so the task log holds the command's own output.
