@@ -27,7 +27,6 @@ from moviepipe.rules import Rules
 from streaming.arrow_screen import screen
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-KAFKA_COLUMNS = ("key", "value", "topic", "partition", "offset", "timestamp")
 
 
 def _clocks(clock_us: np.ndarray) -> list[datetime]:

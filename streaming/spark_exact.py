@@ -42,7 +42,7 @@ from streaming.spark_columns import (
     text,
 )
 
-PAYLOAD_TYPE = {
+_PAYLOAD_TYPE = {
     f"payload.{name}": event_type
     for event_type, fields in PAYLOAD_FIELDS.items()
     for name, _, _ in fields
@@ -92,7 +92,7 @@ def _types() -> list[Column]:
     ]
     for path, _ in _PATHS:
         t = F.schema_of_variant(_get(path))
-        event_type = PAYLOAD_TYPE.get(path)
+        event_type = _PAYLOAD_TYPE.get(path)
         if event_type is not None:
             t = F.when(etype == event_type, t)
         cols.append(t.alias(f"_t_{_key(path)}"))

@@ -51,7 +51,7 @@ _PAYLOAD_NAMES = tuple(dict.fromkeys(n for fs in _FAST_PAYLOAD.values() for n, _
 _PAYLOAD_KIND = {n: k for fs in _FAST_PAYLOAD.values() for n, k, _ in fs}
 
 
-def fast_form_regex() -> str:
+def _form_regex() -> str:
     """The canonical form in Java's regex dialect (possessive: no backtracking)."""
     return canonical_form_regex(_FAST_VALUE)
 
@@ -122,7 +122,7 @@ def fast_stages(rules: Rules, now: datetime | None, topic_prefix: str) -> list[l
         [
             F.col("*"),
             F.from_json(text(), _fast_schema()).alias("_e"),
-            F.regexp_extract(text(), fast_form_regex(), 1).alias("_f_payload"),
+            F.regexp_extract(text(), _form_regex(), 1).alias("_f_payload"),
         ],
         [F.col("*"), F.when(f_ts.rlike(TS_RE), F.try_to_timestamp(f_ts)).alias("_f_ts")],
         [F.col("*"), _fast_checks(rules, now, topic_prefix).alias("_fast")],

@@ -13,7 +13,7 @@ the fast path could not prove, and names the reason exactly as
 
 Usage::
 
-    table = classify_batch(batch_df, rules, topic_prefix="")   # Arrow: CLASSIFIED_COLUMNS
+    table = classify_batch(batch_df, rules, topic_prefix="")   # Arrow, one row a record
     df = spark_classify(kafka_df, rules)                        # one pass, as a DataFrame
 """
 
@@ -31,8 +31,6 @@ from moviepipe.rules import Rules
 from streaming.spark_columns import KAFKA_SCHEMA, text
 from streaming.spark_exact import exact_path
 from streaming.spark_fast import fast_stages, fast_values
-
-CLASSIFIED_COLUMNS = (*VALID_COLUMNS, "raw_key", "raw_value", "reason", "reason_detail")
 
 
 def _kafka_coordinates() -> list[Column]:

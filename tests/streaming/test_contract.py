@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moviepipe.events import check_event
+from moviepipe.events import VALID_COLUMNS, check_event
 from moviepipe.events.schema import json_schema
 from tests.streaming.conftest import CASES, NOW, event, raw
 from tests.streaming.engines import (
@@ -255,14 +255,14 @@ def test_spark_fast_path_never_disagrees_with_reference(spark, rules):
 @pytest.mark.spark
 def test_classify_batch_equals_one_pass_classification(spark, rules):
     from streaming.spark_columns import KAFKA_SCHEMA
-    from streaming.transforms import CLASSIFIED_COLUMNS, classify_batch, spark_classify
+    from streaming.transforms import classify_batch, spark_classify
 
     cases = CASES + FAST_CASES + COMPACT_CASES
     rows = [(b"42", c[2], "p_" + c[1], 0, i, NOW) for i, c in enumerate(cases)]
     df = spark.createDataFrame(rows, KAFKA_SCHEMA)
     two_step = classify_batch(df, rules, now=NOW, topic_prefix="p_").to_pylist()
     one_pass = spark_classify(df, rules, now=NOW, topic_prefix="p_").toArrow().to_pylist()
-    assert list(two_step[0]) == list(CLASSIFIED_COLUMNS)
+    assert list(two_step[0]) == [*VALID_COLUMNS, "raw_key", "raw_value", "reason", "reason_detail"]
 
     def key(row):
         return row["kafka_offset"]
