@@ -130,16 +130,16 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
 @click.pass_obj
 def run(settings: Settings, events: int, spark_offline: bool) -> None:
     """Every step in order on the sample data, then a summary and the stack's status."""
-    from moviepipe import pipeline
+    from moviepipe import pipeline, run_progress
 
     start = time.monotonic()
-    results = pipeline.run_steps(pipeline.plan(events=events, spark_offline=spark_offline))
+    results, logs, run_id = run_progress.run_live(
+        pipeline.plan(events=events, spark_offline=spark_offline), settings.log_dir / "run"
+    )
     failures = pipeline.failed(results)
     settings = load_settings()  # `services up` may have generated passwords
     if not failures:
-        click.echo("\nwarehouse:")
-        for table, count in pipeline.warehouse_summary(settings):
-            click.echo(f"  {table:<30} {'missing' if count is None else count:>8}")
+        run_progress.print_summary(settings, run_id, pipeline.warehouse_summary(settings))
         click.echo("\ngold.kpi_highest_revenue (as the reader role sees it):")
         for rank, title, revenue in pipeline.top_revenue(settings):
             click.echo(f"  {rank}. {title} ({revenue:,.1f} M USD)")
@@ -147,7 +147,9 @@ def run(settings: Settings, events: int, spark_offline: bool) -> None:
     healthy = _print_status(settings)
     if failures:
         step = failures[0].step
-        click.echo(f"error: step '{step.name}' failed; see its output above", err=True)
+        log = logs.get(step.name)
+        click.echo(run_progress.tail(log) if log else "", err=True)
+        click.echo(f"error: step '{step.name}' failed; its log: {log}", err=True)
         sys.exit(1)
     if not healthy:
         sys.exit(1)
