@@ -20,6 +20,7 @@ def test_plan_runs_every_stage_in_dependency_order():
         "stream backup",
         "stream land",
         "extract mongo",
+        "enrich",
         "transform",
     ]
     positions = [names.index(n) for n in order]
