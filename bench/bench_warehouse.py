@@ -5,7 +5,7 @@
    server and landed by the real extractor (``run_tmdb_extract``: raw.tmdb_movies
    and the MongoDB backup; ~20 s with the client's rate limit lifted, since the
    local server has none). ``MOVIEPIPE_BENCH_DIRECT_COPY=1`` skips the server and
-   copies the same rows (``extract.tmdb.load.payload_hash``) straight into
+   copies the same rows (``extract.tmdb.records.payload_hash``) straight into
    raw.tmdb_movies, which is all dbt reads.
 2. The MovieLens activity (``streaming.sources.movielens_events``: ratings as
    watches, tags as comments, ~100k events) is landed into raw.user_events with
@@ -54,7 +54,7 @@ TOPIC = {"watch": "user_watch_log", "comment": "user_comment_log", "click": "use
 
 def land_movies(settings: Settings, mongo_db: str) -> int:
     """TMDB 5000 as TMDB-shaped documents into raw.tmdb_movies (see the module docstring)."""
-    from extract.tmdb.load import payload_hash
+    from extract.tmdb.records import payload_hash
     from extract.tmdb.sample import kaggle_docs
 
     docs = kaggle_docs(settings.moviepipe_data_dir / "tmdb_5000")

@@ -81,7 +81,8 @@ def tmdb(
     ops.extract_errors), 2 bad credentials or bad arguments.
     """
     from extract.tmdb.client import TmdbAuthError
-    from extract.tmdb.load import parse_movie_ids, run_tmdb_extract
+    from extract.tmdb.load import run_tmdb_extract
+    from extract.tmdb.paging import parse_movie_ids
 
     if since and not changes:
         raise click.UsageError("--since goes with --changes")

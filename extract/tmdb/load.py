@@ -1,24 +1,18 @@
 """``moviepipe extract tmdb``: TMDB movie details into the bronze layer, restartable.
 
-Modes (they can be combined; with none, the ids in ``tmdb.default_movie_ids``):
+This module composes the extractor's parts, as the Singer SDK keeps client, streams,
+paginator and sinks apart:
 
-* ``movie_ids``: explicit ids (``--movie-ids 550,299534`` or ``--movie-ids @FILE``);
-* ``discover_pages``: ids from ``/discover/movie`` (or ``/movie/popular``) pages 1..N,
-  never past ``total_pages`` or TMDB's cap of 500;
-* ``changes``: ids from ``/movie/changes`` since the ``tmdb.changes`` bookmark (or ``since``)
-  up to today, in windows of at most 14 days; the bookmark advances only after a run with
-  no failed id.
-
-Details are fetched concurrently under the client's rate limit
-(``/movie/{id}?append_to_response=credits,keywords,release_dates``) and landed per batch,
-as the loader role, in one PostgreSQL transaction: ``raw.tmdb_movies`` (``on conflict do
-nothing`` on ``(movie_id, payload_hash)``: the same payload adds nothing, a changed one adds
-a row) and ``ops.extract_errors`` (missing and failed ids). The MongoDB backup
-``raw.movies`` gets every payload new to PostgreSQL, upserted by movie id just before the
-commit, so a kill at any point only means the next run redoes an idempotent batch. With
-``bronze_dir`` each batch is also appended to
-``DIR/movies/ingestion_date=YYYY-MM-DD/movies_raw_HHMMSS.json`` (JSON Lines) and a Parquet
-file beside it. Every run is logged in ``ops.run_log``.
+* ids: explicit (``--movie-ids``), paged listings and ``--changes`` windows
+  (:mod:`~extract.tmdb.paging`, :mod:`~extract.tmdb.changes`); with no mode, the ids in
+  ``tmdb.default_movie_ids``;
+* details fetched concurrently under the client's rate limit (:mod:`~extract.tmdb.fetch`,
+  :mod:`~extract.tmdb.client`);
+* each batch landed in one PostgreSQL transaction (:mod:`~extract.tmdb.postgres_sink`), the
+  MongoDB backup (:mod:`~extract.tmdb.mongo_sink`) and the bronze files
+  (:mod:`~extract.tmdb.bronze_sink`) written just before the commit, so a kill at any point
+  only means the next run redoes an idempotent batch. Every run is logged in
+  ``ops.run_log``.
 
 Usage::
 
@@ -28,90 +22,33 @@ Usage::
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
-from extract.pg import insert_returning
-from extract.tmdb.client import TmdbAuthError, TmdbClient, TmdbError, TmdbNotFound
+from extract.tmdb import changes as change_log
+from extract.tmdb.bronze_sink import BronzeWriter
+from extract.tmdb.client import TmdbAuthError, TmdbClient
+from extract.tmdb.fetch import fetch_batches
+from extract.tmdb.mongo_sink import upsert_movies
+from extract.tmdb.paging import Listing, discover_listing, list_ids
+from extract.tmdb.postgres_sink import insert_errors, insert_movies, record_list_failure
+from extract.tmdb.records import SOURCE, Outcome, landed_rows
 from moviepipe import db
 from moviepipe.config import Settings
-from moviepipe.runlog import finish_run, get_bookmark, new_run_id, set_bookmark, start_run
+from moviepipe.runlog import finish_run, new_run_id, start_run
 
 log = logging.getLogger(__name__)
 
-SOURCE = "tmdb"
-SOURCE_FLAG = "tmdb_api"
 STEP = "extract tmdb"
-CHANGES_BOOKMARK = "tmdb.changes"
-MAX_PAGE = 500
-MAX_WINDOW_DAYS = 14
-DUPLICATE_KEY = 11000
-
-
-# ---- pure helpers ----------------------------------------------------------------------------
-
-
-def canonical_json(payload: Any) -> str:
-    """Key-sorted, compact JSON: equal documents give equal text whatever the key order."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def payload_hash(payload: Any) -> str:
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
-
-
-def parse_movie_ids(spec: str) -> list[int]:
-    """``"550,299534"`` or ``"@FILE"`` (one id per line, ``#`` comments) -> ids, first-seen order.
-
-    Raises ``ValueError`` naming the offending token.
-    """
-    if spec.startswith("@"):
-        lines = Path(spec[1:]).read_text(encoding="utf-8").splitlines()
-        tokens = [(f"line {n}", line.split("#", 1)[0].strip()) for n, line in enumerate(lines, 1)]
-    else:
-        tokens = [(f"item {n}", t.strip()) for n, t in enumerate(spec.split(","), 1)]
-    ids: list[int] = []
-    for where, token in tokens:
-        if not token:
-            continue
-        if not token.isdigit() or int(token) <= 0:
-            raise ValueError(f"not a movie id at {where}: {token!r}")
-        ids.append(int(token))
-    return list(dict.fromkeys(ids))
-
-
-def change_windows(
-    start: date, end: date, max_days: int = MAX_WINDOW_DAYS
-) -> list[tuple[date, date]]:
-    """Consecutive inclusive ``(start, end)`` windows covering every day once, each at most
-    ``max_days`` calendar days long (TMDB's ``/movie/changes`` limit)."""
-    if max_days < 1:
-        raise ValueError("max_days must be at least 1")
-    windows = []
-    cursor = start
-    while cursor <= end:
-        stop = min(cursor + timedelta(days=max_days - 1), end)
-        windows.append((cursor, stop))
-        cursor = stop + timedelta(days=1)
-    return windows
-
-
-def page_range(requested: int, total_pages: int) -> range:
-    """Pages 1..N, never past what TMDB reports nor its cap of 500."""
-    return range(1, max(min(requested, total_pages, MAX_PAGE), 0) + 1)
 
 
 @dataclass
@@ -152,78 +89,17 @@ class ExtractSummary:
             out[key] = out[key][:1000]  # the full lists are in ops.extract_errors
         return out
 
+    def count(self, batch: list[Outcome], new: int, unchanged: int) -> None:
+        self.new += new
+        self.unchanged += unchanged
+        self.fetched += new + unchanged
+        self.missing_ids += [o.movie_id for o in batch if o.kind == "missing"]
+        self.failed_ids += [o.movie_id for o in batch if o.kind == "failed"]
 
-# ---- landing ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    movie_id: int
-    payload: dict[str, Any] | None = None
-    kind: str | None = None  # None (fetched), 'missing' or 'failed'
-    status_code: int | None = None
-    message: str | None = None
-
-
-class BronzeWriter:
-    """``DIR/movies/ingestion_date=D/movies_raw_HHMMSS.json`` (JSON Lines) + ``.parquet``.
-
-    The Parquet file is written as ``.parquet.tmp`` and renamed on close, so a killed run
-    never leaves a half-written Parquet file under its final name.
-    """
-
-    def __init__(self, base: Path, started: datetime, run_id: str):
-        import pyarrow as pa
-
-        folder = Path(base) / "movies" / f"ingestion_date={started:%Y-%m-%d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        stem = f"movies_raw_{started:%H%M%S}"
-        if (folder / f"{stem}.json").exists() or (folder / f"{stem}.parquet").exists():
-            stem = f"{stem}_{run_id[-8:]}"
-        self.json_path = folder / f"{stem}.json"
-        self.parquet_path = folder / f"{stem}.parquet"
-        self.run_id = run_id
-        self.schema = pa.schema(
-            [
-                ("movie_id", pa.int64()),
-                ("payload", pa.string()),
-                ("payload_hash", pa.string()),
-                ("ingested_at", pa.timestamp("us", tz="UTC")),
-                ("run_id", pa.string()),
-                ("source_flag", pa.string()),
-            ]
-        )
-        self._writer: Any = None
-
-    def write(self, rows: list[tuple[int, dict[str, Any], str]], ingested_at: datetime) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        if not rows:
-            return
-        texts = [json.dumps(payload, ensure_ascii=False) for _, payload, _ in rows]
-        with open(self.json_path, "a", encoding="utf-8") as fh:
-            fh.writelines(t + "\n" for t in texts)
-        table = pa.table(
-            {
-                "movie_id": [r[0] for r in rows],
-                "payload": texts,
-                "payload_hash": [r[2] for r in rows],
-                "ingested_at": [ingested_at] * len(rows),
-                "run_id": [self.run_id] * len(rows),
-                "source_flag": [SOURCE_FLAG] * len(rows),
-            },
-            schema=self.schema,
-        )
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(str(self.parquet_path) + ".tmp", self.schema)
-        self._writer.write_table(table)
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            Path(str(self.parquet_path) + ".tmp").rename(self.parquet_path)
-            self._writer = None
+    def settle(self) -> None:
+        self.missing = len(self.missing_ids)
+        self.failed = len(self.failed_ids) + len(self.failed_lists)
+        self.status = "succeeded" if self.failed == 0 else "partial"
 
 
 def land_batch(
@@ -236,186 +112,35 @@ def land_batch(
 ) -> tuple[int, int]:
     """Land one batch in one PostgreSQL transaction; returns ``(new, unchanged)``."""
     now = datetime.now(UTC)
-    rows = [(o.movie_id, o.payload, payload_hash(o.payload)) for o in outcomes if o.payload]
-    errors = [o for o in outcomes if o.kind in ("missing", "failed")]
-    inserted: set[int] = set()
+    rows = landed_rows(outcomes)
     with conn.transaction(), conn.cursor() as cur:
-        if rows:
-            inserted = set(
-                insert_returning(
-                    cur,
-                    "insert into raw.tmdb_movies (movie_id, payload, payload_hash, ingested_at,"
-                    " run_id, source_flag) values (%s, %s, %s, %s, %s, %s)"
-                    " on conflict (movie_id, payload_hash) do nothing returning movie_id",
-                    [(mid, Jsonb(p), h, now, run_id, SOURCE_FLAG) for mid, p, h in rows],
-                )
-            )
-        if errors:
-            cur.executemany(
-                "insert into ops.extract_errors (source, entity_id, run_id, kind, status_code,"
-                " message) values (%s, %s, %s, %s, %s, %s)"
-                " on conflict (source, entity_id, run_id) do update set kind = excluded.kind,"
-                " status_code = excluded.status_code, message = excluded.message,"
-                " recorded_at = now()",
-                [
-                    (SOURCE, str(o.movie_id), run_id, o.kind, o.status_code, o.message)
-                    for o in errors
-                ],
-            )
+        inserted = insert_movies(cur, rows, run_id, now)
+        insert_errors(cur, outcomes, run_id)
         # The backup copy and the files are written before the commit: if they fail, the
         # batch is not committed and the next run redoes it. Only payloads new to PostgreSQL
         # go to MongoDB: an unchanged payload is already there (it was written before the
         # commit that made it unchanged).
         fresh = [r for r in rows if r[0] in inserted]
         if mongo_coll is not None and fresh:
-            upsert_mongo(mongo_coll, fresh, now, run_id)
+            upsert_movies(mongo_coll, fresh, now, run_id)
         if bronze is not None:
             bronze.write(rows, now)
     return len(inserted), len(rows) - len(inserted)
 
 
-def upsert_mongo(
-    coll: Any, rows: list[tuple[int, dict[str, Any], str]], now: datetime, run_id: str
-) -> None:
-    """Upsert by movie id: one ``insert_many`` for the batch, then ``replace_one`` for the ids
-    already present (a changed payload, or a batch a killed run wrote but never committed).
-
-    FerretDB answers a batch insert in one transaction but takes tens of milliseconds per
-    upsert and scans the collection for ``$in`` deletes, so the common case (new movies)
-    must be a plain insert.
-    """
-    from pymongo.errors import BulkWriteError
-
-    docs = {
-        mid: {**payload, "_id": mid, "payload_hash": h, "ingested_at": now, "run_id": run_id}
-        for mid, payload, h in rows
-    }
-    try:
-        coll.insert_many(list(docs.values()), ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != DUPLICATE_KEY for e in errors):
-            raise
-        for e in errors:
-            mid = e["op"]["_id"] if "op" in e else list(docs)[e["index"]]
-            coll.replace_one({"_id": mid}, docs[mid], upsert=True)
-
-
-# ---- ops bookkeeping (run log and bookmarks: moviepipe.runlog) ----------------------------
-
-
-def record_list_failure(conn: psycopg.Connection, run_id: str, entity: str, exc: TmdbError) -> None:
-    conn.execute(
-        "insert into ops.extract_errors (source, entity_id, run_id, kind, status_code, message)"
-        " values (%s, %s, %s, 'failed', %s, %s) on conflict do nothing",
-        (SOURCE, entity, run_id, exc.status, str(exc)),
-    )
-
-
-# ---- listing ---------------------------------------------------------------------------------
-
-
-def _paged(
-    client: TmdbClient, path: str, params: dict[str, Any], max_pages: int
-) -> Iterator[tuple[int, dict[str, Any] | TmdbError]]:
-    """``(page, body or error)`` for pages 1..min(max_pages, total_pages, 500)."""
-    try:
-        first = client.get(path, {**params, "page": 1})
-    except TmdbAuthError:
-        raise
-    except TmdbError as exc:
-        yield 1, exc
-        return
-    yield 1, first
-    for page in page_range(max_pages, int(first.get("total_pages") or 1))[1:]:
-        try:
-            yield page, client.get(path, {**params, "page": page})
-        except TmdbAuthError:
-            raise
-        except TmdbError as exc:
-            yield page, exc
-
-
-def list_ids(
+def _listed_ids(
     client: TmdbClient,
     conn: psycopg.Connection,
-    run_id: str,
     summary: ExtractSummary,
-    *,
-    discover_pages: int | None,
-    popular: bool,
-    windows: list[tuple[date, date]],
+    listings: list[Listing],
 ) -> list[int]:
-    """Ids from discover/popular pages and change windows; failed pages are recorded."""
-    found: list[int] = []
-    sources: list[tuple[str, str, dict[str, Any], int]] = []
-    if discover_pages:
-        path = "/movie/popular" if popular else "/discover/movie"
-        params = {} if popular else {"sort_by": "popularity.desc"}
-        sources.append((path.strip("/"), path, params, discover_pages))
-    for start, end in windows:
-        params = {"start_date": start.isoformat(), "end_date": end.isoformat()}
-        sources.append((f"changes:{start}..{end}", "/movie/changes", params, MAX_PAGE))
-    for label, path, params, max_pages in sources:
-        for page, body in _paged(client, path, params, max_pages):
-            if isinstance(body, TmdbError):
-                entity = f"{label}:page={page}"
-                log.error("listing %s failed: %s", entity, body)
-                record_list_failure(conn, run_id, entity, body)
-                summary.failed_lists.append(entity)
-                continue
-            found.extend(int(r["id"]) for r in body.get("results") or [] if "id" in r)
-    return list(dict.fromkeys(found))
-
-
-# ---- the run ---------------------------------------------------------------------------------
-
-
-def _fetch(client: TmdbClient, movie_id: int, abort: threading.Event) -> Outcome:
-    if abort.is_set():
-        return Outcome(movie_id, kind="skipped")
-    try:
-        return Outcome(movie_id, payload=client.movie_details(movie_id))
-    except TmdbAuthError:
-        abort.set()
-        raise
-    except TmdbNotFound as exc:
-        return Outcome(movie_id, kind="missing", status_code=exc.status, message=str(exc))
-    except TmdbError as exc:
-        return Outcome(movie_id, kind="failed", status_code=exc.status, message=str(exc))
-
-
-def _batches(
-    client: TmdbClient, ids: list[int], concurrency: int, batch_size: int, abort: threading.Event
-) -> Iterator[list[Outcome]]:
-    """Outcomes in batches as they complete; at most a few batches in flight (bounded memory)."""
-    pending: set[Future[Outcome]] = set()
-    batch: list[Outcome] = []
-    queue = iter(ids)
-    # Enough in flight that the workers keep fetching while a batch is being landed.
-    window = max(concurrency * 4, batch_size * 3)
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tmdb") as pool:
-        try:
-            while True:
-                while len(pending) < window and not abort.is_set():
-                    movie_id = next(queue, None)
-                    if movie_id is None:
-                        break
-                    pending.add(pool.submit(_fetch, client, movie_id, abort))
-                if not pending:
-                    break
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    batch.append(fut.result())  # re-raises TmdbAuthError
-                while len(batch) >= batch_size:
-                    yield batch[:batch_size]
-                    batch = batch[batch_size:]
-            if batch:
-                yield batch
-        finally:
-            abort.set()
-            for fut in pending:
-                fut.cancel()
+    """Ids of every listing page; failed pages are logged and recorded."""
+    found, failures = list_ids(client, listings)
+    for failure in failures:
+        log.error("listing %s failed: %s", failure.entity, failure.error)
+        record_list_failure(conn, summary.run_id, failure.entity, failure.error)
+        summary.failed_lists.append(failure.entity)
+    return found
 
 
 def run_tmdb_extract(
@@ -462,41 +187,22 @@ def run_tmdb_extract(
         start_run(conn, run_id, STEP, args)
         try:
             ids = list(dict.fromkeys(int(i) for i in movie_ids)) if movie_ids is not None else []
-            windows: list[tuple[date, date]] = []
+            listings = [discover_listing(discover_pages, popular=popular)] if discover_pages else []
             if changes:
-                mark = get_bookmark(conn, CHANGES_BOOKMARK)
-                begin = since or (date.fromisoformat(mark) if mark else today - timedelta(days=1))
-                windows = change_windows(begin, today)
-            if discover_pages or windows:
-                ids += list_ids(
-                    client,
-                    conn,
-                    run_id,
-                    summary,
-                    discover_pages=discover_pages,
-                    popular=popular,
-                    windows=windows,
-                )
-                ids = list(dict.fromkeys(ids))
+                windows = change_log.change_windows_since(conn, since, today)
+                listings += change_log.change_listings(windows)
+            if listings:
+                ids = list(dict.fromkeys(ids + _listed_ids(client, conn, summary, listings)))
             elif movie_ids is None and not changes:
                 ids = list(settings.tunables.tmdb.default_movie_ids)
             summary.ids_total = len(ids)
             abort = threading.Event()
             with tqdm(total=len(ids), unit="movie", disable=not progress, desc="tmdb") as bar:
-                for batch in _batches(client, ids, concurrency, batch_size, abort):
+                for batch in fetch_batches(client, ids, concurrency, batch_size, abort):
                     new, unchanged = land_batch(conn, batch, run_id, mongo_coll=coll, bronze=bronze)
-                    summary.new += new
-                    summary.unchanged += unchanged
-                    summary.fetched += new + unchanged
-                    for o in batch:
-                        if o.kind == "missing":
-                            summary.missing_ids.append(o.movie_id)
-                        elif o.kind == "failed":
-                            summary.failed_ids.append(o.movie_id)
+                    summary.count(batch, new, unchanged)
                     bar.update(len(batch))
-            summary.missing = len(summary.missing_ids)
-            summary.failed = len(summary.failed_ids) + len(summary.failed_lists)
-            summary.status = "succeeded" if summary.failed == 0 else "partial"
+            summary.settle()
         except TmdbAuthError as exc:
             summary.status = "failed"
             summary.error = f"TMDB rejected the credentials, run aborted: {exc}"
@@ -514,7 +220,7 @@ def run_tmdb_extract(
             with conn.transaction():
                 finish_run(conn, run_id, summary.status, summary.for_log(), summary.error)
                 if changes and summary.status == "succeeded":
-                    set_bookmark(conn, CHANGES_BOOKMARK, today.isoformat(), run_id)
+                    change_log.advance_bookmark(conn, today, run_id)
     return summary
 
 

@@ -14,9 +14,11 @@ from datetime import date, timedelta
 import pyarrow.parquet as pq
 import pytest
 
+from extract.tmdb.changes import CHANGES_BOOKMARK
 from extract.tmdb.client import TmdbAuthError, TmdbClient
 from extract.tmdb.fakeserver import Faults, ServerStats, running_server
-from extract.tmdb.load import CHANGES_BOOKMARK, payload_hash, run_tmdb_extract
+from extract.tmdb.load import run_tmdb_extract
+from extract.tmdb.records import payload_hash
 from extract.tmdb.sample import generate_movies
 from moviepipe import db
 from moviepipe.services import mongo
@@ -314,14 +316,14 @@ def test_cli_exit_codes(ex_settings, mongo_db_name):
 def test_mongo_upsert_replaces_existing_ids(ex_settings, mongo_db_name):
     from datetime import UTC, datetime
 
-    from extract.tmdb.load import upsert_mongo
+    from extract.tmdb.mongo_sink import upsert_movies
 
     a, b = DOCS[IDS[0]], DOCS[IDS[1]]
     changed = {**a, "title": "Retitled"}
     with mongo.client(ex_settings) as mc:
         coll = mc[mongo_db_name]["movies"]
-        upsert_mongo(coll, [(a["id"], a, "h1")], datetime.now(UTC), "run-1")
-        upsert_mongo(
+        upsert_movies(coll, [(a["id"], a, "h1")], datetime.now(UTC), "run-1")
+        upsert_movies(
             coll, [(a["id"], changed, "h2"), (b["id"], b, "h3")], datetime.now(UTC), "run-2"
         )
         got = {d["_id"]: d for d in coll.find({})}

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from extract.tmdb.changes import change_windows
 from extract.tmdb.client import (
     TmdbAuthError,
     TmdbNotFound,
@@ -19,7 +20,8 @@ from extract.tmdb.client import (
     parse_retry_after,
 )
 from extract.tmdb.fakeserver import paginate
-from extract.tmdb.load import change_windows, page_range, parse_movie_ids, payload_hash
+from extract.tmdb.paging import page_range, parse_movie_ids
+from extract.tmdb.records import payload_hash
 from extract.tmdb.sample import (
     SAMPLE_PATH,
     generate_movies,
