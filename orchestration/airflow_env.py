@@ -77,7 +77,8 @@ def airflow_argv(args: Sequence[str]) -> list[str]:
 
 
 def ensure_db(settings: Settings, env: Mapping[str, str] | None = None) -> bool:
-    """``airflow db migrate`` when the metadata database does not exist yet; True if run."""
+    """``airflow db migrate`` (and a first ``dags reserialize``) when the metadata database
+    does not exist yet; True if run."""
     home = airflow_home(settings)
     if (home / "airflow.db").exists():
         return False
@@ -85,16 +86,20 @@ def ensure_db(settings: Settings, env: Mapping[str, str] | None = None) -> bool:
     log = settings.log_dir / "airflow-db-migrate.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as out:
-        proc = subprocess.run(
-            airflow_argv(["db", "migrate"]),
-            env=dict(env or airflow_env(settings)),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
+        # Airflow 3 lists DAGs from the metadata DB: serialize them once after the migrate.
+        for args in (["db", "migrate"], ["dags", "reserialize"]):
+            proc = subprocess.run(
+                airflow_argv(args),
+                env=dict(env or airflow_env(settings)),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+            if proc.returncode != 0:
+                break
     if proc.returncode != 0:
         (home / "airflow.db").unlink(missing_ok=True)
-        raise RuntimeError(f"airflow db migrate failed (exit {proc.returncode}); see {log}")
+        raise RuntimeError(f"airflow set-up failed (exit {proc.returncode}); see {log}")
     return True
 
 
