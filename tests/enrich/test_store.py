@@ -82,3 +82,17 @@ def test_new_version_rescores_and_switching_back_too(enrich_db: Settings) -> Non
 def test_unknown_scorer_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown scorer 'nope'"):
         make_scorer("nope")
+
+
+def test_cli_reports_json_and_fails_clearly(enrich_db: Settings) -> None:
+    from tests.warehouse.conftest import moviepipe
+
+    ok = moviepipe(enrich_db, "enrich", "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert '"scored": 4' in ok.stdout
+    again = moviepipe(enrich_db, "enrich")
+    assert again.returncode == 0 and "scored 0 comments with lexicon" in again.stdout
+    bad = moviepipe(enrich_db, "enrich", "--scorer", "nope")
+    assert bad.returncode == 1
+    assert "error: enrich failed: unknown scorer 'nope'" in bad.stderr
+    assert "Traceback" not in bad.stderr
