@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import uuid
 
+from bench.kaggle import kaggle_docs
 from extract.tmdb.client import TmdbClient
-from extract.tmdb.fakeserver import Faults, ServerStats, running_server
+from extract.tmdb.dev.fakeserver import Faults, ServerStats, running_server
 from extract.tmdb.load import run_tmdb_extract
-from extract.tmdb.sample import kaggle_docs
 from moviepipe import db, services
 from moviepipe.config import load_settings
 

@@ -1,7 +1,7 @@
 """Benchmark: `dbt build` on the TMDB 5000 movies and the MovieLens activity.
 
 1. The 4,803 movies of ``<data>/tmdb_5000`` become TMDB-shaped documents
-   (``extract.tmdb.sample.kaggle_docs``), served by the local TMDB-shaped
+   (``bench.kaggle.kaggle_docs``), served by the local TMDB-shaped
    server and landed by the real extractor (``run_tmdb_extract``: raw.tmdb_movies
    and the MongoDB backup; ~20 s with the client's rate limit lifted, since the
    local server has none). ``MOVIEPIPE_BENCH_DIRECT_COPY=1`` skips the server and
@@ -54,8 +54,8 @@ TOPIC = {"watch": "user_watch_log", "comment": "user_comment_log", "click": "use
 
 def land_movies(settings: Settings, mongo_db: str) -> int:
     """TMDB 5000 as TMDB-shaped documents into raw.tmdb_movies (see the module docstring)."""
+    from bench.kaggle import kaggle_docs
     from extract.tmdb.records import payload_hash
-    from extract.tmdb.sample import kaggle_docs
 
     docs = kaggle_docs(settings.moviepipe_data_dir / "tmdb_5000")
     if os.environ.get("MOVIEPIPE_BENCH_DIRECT_COPY") != "1":
@@ -76,7 +76,7 @@ def land_movies(settings: Settings, mongo_db: str) -> int:
 def extract_movies(settings: Settings, docs: dict[int, dict], ids: list[int], mongo_db: str) -> int:
     """The real path: local TMDB-shaped server + ``run_tmdb_extract``."""
     from extract.tmdb.client import TmdbClient
-    from extract.tmdb.fakeserver import running_server
+    from extract.tmdb.dev.fakeserver import running_server
     from extract.tmdb.load import run_tmdb_extract
 
     with running_server(docs, api_key="bench-key") as base_url:

@@ -94,8 +94,8 @@ def tmdb(
         raise click.BadParameter(str(exc), param_hint="--movie-ids") from exc
     with ExitStack() as stack:
         if local_sample:
-            from extract.tmdb.fakeserver import running_server
-            from extract.tmdb.sample import SAMPLE_PATH
+            from extract.tmdb.dev.fakeserver import running_server
+            from extract.tmdb.dev.sample import SAMPLE_PATH
 
             base_url = stack.enter_context(running_server(SAMPLE_PATH, api_key=LOCAL_KEY))
             settings = settings.model_copy(
@@ -199,8 +199,8 @@ def tmdb_server(
     truncate_rate: float,
 ) -> None:
     """Serve TMDB-shaped documents locally (until Ctrl-C), with optional failure injection."""
-    from extract.tmdb.fakeserver import FakeTmdb, Faults, make_server
-    from extract.tmdb.sample import SAMPLE_PATH, load_docs
+    from extract.tmdb.dev.fakeserver import FakeTmdb, Faults, make_server
+    from extract.tmdb.dev.sample import SAMPLE_PATH, load_docs
 
     key = api_key or (
         settings.tmdb_api_key.get_secret_value() if settings.tmdb_api_key else LOCAL_KEY
@@ -236,7 +236,7 @@ def tmdb_server(
 @click.option("--seed", type=int, help="Default: the sample's fixed seed.")
 def tmdb_sample(out: Path | None, count: int, seed: int | None) -> None:
     """Regenerate the deterministic synthetic TMDB sample (same seed, same bytes)."""
-    from extract.tmdb.sample import SAMPLE_PATH, SAMPLE_SEED, generate_movies, write_jsonl_gz
+    from extract.tmdb.dev.sample import SAMPLE_PATH, SAMPLE_SEED, generate_movies, write_jsonl_gz
 
     path = out or SAMPLE_PATH
     n = write_jsonl_gz(generate_movies(count, SAMPLE_SEED if seed is None else seed), path)

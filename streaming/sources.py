@@ -233,7 +233,7 @@ def warehouse_movie_ids(settings) -> list[int]:
     import json
 
     # the synthetic TMDB sample the extract step ships (one JSON document per line)
-    path = settings.project_dir / "extract" / "tmdb" / "sample_data" / "movies.jsonl.gz"
+    path = settings.project_dir / "extract/tmdb/dev/sample_data/movies.jsonl.gz"
     try:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             return sorted({int(json.loads(line)["id"]) for line in fh if line.strip()})

@@ -19,7 +19,7 @@ Usage::
     with running_server("docs/", api_key="k", faults=Faults(error_rate=0.1)) as base_url:
         requests.get(f"{base_url}/movie/550", params={"api_key": "k"})
 
-    moviepipe extract tmdb-server --docs extract/tmdb/sample_data/movies.jsonl.gz --port 58090
+    moviepipe extract tmdb-server --docs extract/tmdb/dev/sample_data/movies.jsonl.gz --port 58090
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from extract.tmdb.sample import load_docs
+from extract.tmdb.dev.sample import load_docs
 
 PAGE_SIZE = 20
 CHANGES_PAGE_SIZE = 100

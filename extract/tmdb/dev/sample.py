@@ -1,4 +1,4 @@
-"""TMDB-shaped documents for the local server: the synthetic sample and the Kaggle converter.
+"""TMDB-shaped documents for the local server: the synthetic sample and its file forms.
 
 A document is what ``/movie/{id}?append_to_response=credits,keywords,release_dates``
 answers: the movie details plus ``credits``, ``keywords`` and ``release_dates``.
@@ -6,24 +6,18 @@ answers: the movie details plus ``credits``, ``keywords`` and ``release_dates``.
 * :func:`generate_movies` builds a deterministic synthetic sample (seeded): franchises
   (``belongs_to_collection``), zero budgets and revenues, missing and empty fields;
   ``moviepipe extract tmdb-sample`` writes it to ``sample_data/movies.jsonl.gz`` (committed).
-* :func:`kaggle_docs` turns the TMDB 5000 Kaggle CSVs (``../shared/data/tmdb_5000``)
-  into documents, for heavier tests and benchmarks; :func:`kaggle_to_docs` writes them
-  as one ``<id>.json`` per movie.
 * :func:`load_docs` reads either form back: a directory of ``<id>.json`` files or a
   ``.jsonl`` / ``.jsonl.gz`` file.
 
 Usage::
 
-    from extract.tmdb.sample import SAMPLE_PATH, load_docs, kaggle_to_docs
+    from extract.tmdb.dev.sample import SAMPLE_PATH, load_docs
     docs = load_docs(SAMPLE_PATH)               # {movie_id: document}
-    ids = kaggle_to_docs("../shared/data/tmdb_5000", "/tmp/tmdb_docs")
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import json
 import random
 from collections.abc import Iterable
@@ -57,166 +51,48 @@ GENRES = {
     37: "Western",
 }
 _ADJECTIVES = [
-    "Silent",
-    "Crimson",
-    "Hidden",
-    "Last",
-    "Broken",
-    "Golden",
-    "Midnight",
-    "Frozen",
-    "Electric",
-    "Distant",
-    "Savage",
-    "Gentle",
-    "Burning",
-    "Hollow",
-    "Infinite",
-    "Lost",
-    "Northern",
-    "Quiet",
-    "Restless",
-    "Secret",
-    "Shattered",
-    "Wild",
-    "Iron",
-    "Paper",
-]
+    "Silent", "Crimson", "Hidden", "Last", "Broken", "Golden", "Midnight", "Frozen",
+    "Electric", "Distant", "Savage", "Gentle", "Burning", "Hollow", "Infinite", "Lost",
+    "Northern", "Quiet", "Restless", "Secret", "Shattered", "Wild", "Iron", "Paper",
+]  # fmt: skip
 _NOUNS = [
-    "River",
-    "Empire",
-    "Garden",
-    "Signal",
-    "Harbor",
-    "Orbit",
-    "Kingdom",
-    "Mirror",
-    "Frontier",
-    "Machine",
-    "Orchard",
-    "Tide",
-    "Lantern",
-    "Citadel",
-    "Canyon",
-    "Station",
-    "Archive",
-    "Meridian",
-    "Voyage",
-    "Cipher",
-    "Ember",
-    "Horizon",
-    "Relic",
-    "Echo",
-]
+    "River", "Empire", "Garden", "Signal", "Harbor", "Orbit", "Kingdom", "Mirror", "Frontier",
+    "Machine", "Orchard", "Tide", "Lantern", "Citadel", "Canyon", "Station", "Archive",
+    "Meridian", "Voyage", "Cipher", "Ember", "Horizon", "Relic", "Echo",
+]  # fmt: skip
 _FIRST = [
-    "Ava",
-    "Ben",
-    "Chloe",
-    "Dmitri",
-    "Elena",
-    "Farid",
-    "Grace",
-    "Hiro",
-    "Ines",
-    "Jonas",
-    "Kofi",
-    "Lena",
-    "Mateo",
-    "Nadia",
-    "Omar",
-    "Priya",
-    "Quinn",
-    "Rosa",
-    "Sven",
-    "Tara",
-    "Umar",
-    "Vera",
-    "Wen",
-    "Ximena",
-    "Yusuf",
-    "Zoe",
-]
+    "Ava", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
+    "Kofi", "Lena", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar",
+    "Vera", "Wen", "Ximena", "Yusuf", "Zoe",
+]  # fmt: skip
 _LAST = [
-    "Abbott",
-    "Brennan",
-    "Castillo",
-    "Dubois",
-    "Eriksen",
-    "Fontaine",
-    "Gallagher",
-    "Haddad",
-    "Ishikawa",
-    "Jensen",
-    "Kowalski",
-    "Laurent",
-    "Moreau",
-    "Nakamura",
-    "Okafor",
-    "Petrov",
-    "Quintero",
-    "Rahman",
-    "Sato",
-    "Thorne",
-    "Varga",
-    "Whitaker",
-    "Yilmaz",
-    "Zhou",
-]
+    "Abbott", "Brennan", "Castillo", "Dubois", "Eriksen", "Fontaine", "Gallagher", "Haddad",
+    "Ishikawa", "Jensen", "Kowalski", "Laurent", "Moreau", "Nakamura", "Okafor", "Petrov",
+    "Quintero", "Rahman", "Sato", "Thorne", "Varga", "Whitaker", "Yilmaz", "Zhou",
+]  # fmt: skip
 _KEYWORDS = [
-    "heist",
-    "time travel",
-    "based on novel",
-    "revenge",
-    "dystopia",
-    "friendship",
-    "space",
-    "small town",
-    "coming of age",
-    "artificial intelligence",
-    "survival",
-    "sequel",
-    "biography",
-    "road trip",
-    "detective",
-    "family relationships",
-    "war",
-    "monster",
-    "musician",
-    "sports",
-    "island",
-    "conspiracy",
-    "magic",
-    "robbery",
-]
+    "heist", "time travel", "based on novel", "revenge", "dystopia", "friendship", "space",
+    "small town", "coming of age", "artificial intelligence", "survival", "sequel",
+    "biography", "road trip", "detective", "family relationships", "war", "monster",
+    "musician", "sports", "island", "conspiracy", "magic", "robbery",
+]  # fmt: skip
 _COUNTRIES = [
     ("US", "United States of America", "en", "English"),
-    ("GB", "United Kingdom", "en", "English"),
-    ("FR", "France", "fr", "Français"),
-    ("DE", "Germany", "de", "Deutsch"),
-    ("JP", "Japan", "ja", "日本語"),
-    ("KR", "South Korea", "ko", "한국어/조선말"),
-    ("IN", "India", "hi", "हिन्दी"),
+    ("GB", "United Kingdom", "en", "English"), ("FR", "France", "fr", "Français"),
+    ("DE", "Germany", "de", "Deutsch"), ("JP", "Japan", "ja", "日本語"),
+    ("KR", "South Korea", "ko", "한국어/조선말"), ("IN", "India", "hi", "हिन्दी"),
     ("ES", "Spain", "es", "Español"),
-]
+]  # fmt: skip
 _COMPANIES = [
-    "Northwind Pictures",
-    "Blue Harbor Films",
-    "Meridian Studios",
-    "Lantern House",
-    "Orbit Entertainment",
-    "Copperleaf Productions",
-    "Silver Tide Media",
-    "Red Canyon Films",
-]
+    "Northwind Pictures", "Blue Harbor Films", "Meridian Studios", "Lantern House",
+    "Orbit Entertainment", "Copperleaf Productions", "Silver Tide Media", "Red Canyon Films",
+]  # fmt: skip
 _CERTS = {"US": ["G", "PG", "PG-13", "R"], "GB": ["U", "PG", "12A", "15", "18"]}
 _JOBS = [
-    ("Directing", "Director"),
-    ("Writing", "Screenplay"),
-    ("Production", "Producer"),
-    ("Sound", "Original Music Composer"),
-    ("Camera", "Director of Photography"),
+    ("Directing", "Director"), ("Writing", "Screenplay"), ("Production", "Producer"),
+    ("Sound", "Original Music Composer"), ("Camera", "Director of Photography"),
     ("Editing", "Editor"),
-]
+]  # fmt: skip
 
 
 def _title(rng: random.Random) -> str:
@@ -431,102 +307,3 @@ def load_docs(source: str | Path) -> dict[int, dict[str, Any]]:
                 doc = json.loads(line)
                 docs[int(doc["id"])] = doc
     return docs
-
-
-# ---- Kaggle TMDB 5000 -> TMDB-shaped documents ----------------------------------------------
-
-
-def _json_list(text: str | None) -> list[Any]:
-    return json.loads(text) if text else []
-
-
-def _number(text: str | None, kind: type = float) -> Any:
-    if text is None or text.strip() == "":
-        return None
-    return kind(float(text))
-
-
-def kaggle_row_to_doc(movie: dict[str, str], credits: dict[str, str] | None) -> dict[str, Any]:
-    """One Kaggle movies row (plus its credits row) as a TMDB details+appends document."""
-    movie_id = int(movie["id"])
-    released = movie.get("release_date") or ""
-    countries = _json_list(movie.get("production_countries"))
-    first_country = countries[0]["iso_3166_1"] if countries else "US"
-    return {
-        "adult": False,
-        # The Kaggle export has no collection column: the franchise field is absent.
-        "belongs_to_collection": None,
-        "budget": _number(movie.get("budget"), int) or 0,
-        "genres": _json_list(movie.get("genres")),
-        "homepage": movie.get("homepage") or "",
-        "id": movie_id,
-        "original_language": movie.get("original_language"),
-        "original_title": movie.get("original_title"),
-        "overview": movie.get("overview") or "",
-        "popularity": _number(movie.get("popularity")),
-        "production_companies": _json_list(movie.get("production_companies")),
-        "production_countries": countries,
-        "release_date": released,
-        "revenue": _number(movie.get("revenue"), int) or 0,
-        "runtime": _number(movie.get("runtime"), int),
-        "spoken_languages": _json_list(movie.get("spoken_languages")),
-        "status": movie.get("status"),
-        "tagline": movie.get("tagline") or "",
-        "title": movie.get("title"),
-        "video": False,
-        "vote_average": _number(movie.get("vote_average")),
-        "vote_count": _number(movie.get("vote_count"), int),
-        "credits": {
-            "cast": _json_list((credits or {}).get("cast")),
-            "crew": _json_list((credits or {}).get("crew")),
-        },
-        "keywords": {"keywords": _json_list(movie.get("keywords"))},
-        "release_dates": {
-            "results": [
-                {
-                    "iso_3166_1": first_country,
-                    "release_dates": [
-                        {
-                            "certification": "",
-                            "descriptors": [],
-                            "iso_639_1": "",
-                            "note": "",
-                            "release_date": f"{released}T00:00:00.000Z",
-                            "type": 3,
-                        }
-                    ],
-                }
-            ]
-            if released
-            else []
-        },
-    }
-
-
-def _read_csv_gz(path: Path) -> list[dict[str, str]]:
-    # newline="" lets the csv module handle the quoted newlines inside the JSON columns.
-    with gzip.open(path, "rb") as fh:
-        text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
-        return list(csv.DictReader(text))
-
-
-def kaggle_docs(data_dir: str | Path) -> dict[int, dict[str, Any]]:
-    """``{movie_id: document}`` for every Kaggle TMDB 5000 movie, in the CSV's order.
-
-    ``data_dir`` holds ``tmdb_5000_movies.csv.gz`` and ``tmdb_5000_credits.csv.gz``.
-    """
-    data_dir = Path(data_dir)
-    movies = _read_csv_gz(data_dir / "tmdb_5000_movies.csv.gz")
-    credits = {row["movie_id"]: row for row in _read_csv_gz(data_dir / "tmdb_5000_credits.csv.gz")}
-    docs = (kaggle_row_to_doc(row, credits.get(row["id"])) for row in movies)
-    return {doc["id"]: doc for doc in docs}
-
-
-def kaggle_to_docs(data_dir: str | Path, out_dir: str | Path) -> list[int]:
-    """Write ``out_dir/<id>.json`` for every Kaggle TMDB 5000 movie; returns the ids, sorted."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    docs = kaggle_docs(data_dir)
-    for movie_id, doc in docs.items():
-        (out_dir / f"{movie_id}.json").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
-    return sorted(docs)

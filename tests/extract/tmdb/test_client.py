@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from extract.tmdb.client import TmdbAuthError, TmdbClient, TmdbNotFound, TmdbRequestFailed
-from extract.tmdb.fakeserver import Faults, ServerStats, running_server
-from extract.tmdb.sample import generate_movies
+from extract.tmdb.dev.fakeserver import Faults, ServerStats, running_server
+from extract.tmdb.dev.sample import generate_movies
 
 pytestmark = pytest.mark.integration
 

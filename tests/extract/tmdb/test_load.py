@@ -16,10 +16,10 @@ import pytest
 
 from extract.tmdb.changes import CHANGES_BOOKMARK
 from extract.tmdb.client import TmdbAuthError, TmdbClient
-from extract.tmdb.fakeserver import Faults, ServerStats, running_server
+from extract.tmdb.dev.fakeserver import Faults, ServerStats, running_server
+from extract.tmdb.dev.sample import generate_movies
 from extract.tmdb.load import run_tmdb_extract
 from extract.tmdb.records import payload_hash
-from extract.tmdb.sample import generate_movies
 from moviepipe import db
 from moviepipe.services import mongo
 from tests.extract.conftest import API_KEY

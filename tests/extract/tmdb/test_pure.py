@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 from datetime import date, timedelta
 
 import pytest
@@ -19,15 +16,14 @@ from extract.tmdb.client import (
     parse_error_body,
     parse_retry_after,
 )
-from extract.tmdb.fakeserver import paginate
-from extract.tmdb.paging import page_range, parse_movie_ids
-from extract.tmdb.records import payload_hash
-from extract.tmdb.sample import (
+from extract.tmdb.dev.fakeserver import paginate
+from extract.tmdb.dev.sample import (
     SAMPLE_PATH,
     generate_movies,
-    kaggle_to_docs,
     load_docs,
 )
+from extract.tmdb.paging import page_range, parse_movie_ids
+from extract.tmdb.records import payload_hash
 
 
 def test_payload_hash_ignores_key_order_but_not_values():
@@ -140,43 +136,3 @@ def test_synthetic_sample_has_the_awkward_cases():
         assert set(d["credits"]) == {"cast", "crew"}
         assert "keywords" in d["keywords"] and "results" in d["release_dates"]
     assert any(c["job"] == "Director" for d in docs for c in d["credits"]["crew"])
-
-
-def _write_csv_gz(path, header, rows):
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf)
-    writer.writerow(header)
-    writer.writerows(rows)
-    with gzip.open(path, "wt", encoding="utf-8", newline="") as fh:
-        fh.write(buf.getvalue())
-
-
-def test_kaggle_to_docs_parses_quoted_json_with_newlines(tmp_path):
-    movie_cols = [
-        "budget", "genres", "homepage", "id", "keywords", "original_language", "original_title",
-        "overview", "popularity", "production_companies", "production_countries",
-        "release_date", "revenue", "runtime", "spoken_languages", "status", "tagline", "title",
-        "vote_average", "vote_count",
-    ]  # fmt: skip
-    movie = [
-        "0", '[{"id": 18, "name": "Drama"}]', "", "42", '[{"id": 1, "name": "a, b"}]', "en",
-        "Orig", 'Line one,\r\n"quoted" line two', "1.5", "[]",
-        '[{"iso_3166_1": "GB", "name": "United Kingdom"}]', "", "0", "", "[]", "Released", "",
-        "Title", "6.1", "12",
-    ]  # fmt: skip
-    _write_csv_gz(tmp_path / "tmdb_5000_movies.csv.gz", movie_cols, [movie])
-    crew = '[{"job": "Director", "name": "D, Jr.", "id": 7}]'
-    _write_csv_gz(
-        tmp_path / "tmdb_5000_credits.csv.gz",
-        ["movie_id", "title", "cast", "crew"],
-        [["42", "Title", '[{"name": "A", "order": 0}]', crew]],
-    )
-    ids = kaggle_to_docs(tmp_path, tmp_path / "docs")
-    assert ids == [42]
-    doc = load_docs(tmp_path / "docs")[42]
-    assert doc["overview"] == 'Line one,\r\n"quoted" line two'
-    assert doc["keywords"]["keywords"] == [{"id": 1, "name": "a, b"}]
-    assert doc["credits"]["crew"][0]["name"] == "D, Jr."
-    assert doc["budget"] == 0 and doc["runtime"] is None
-    assert doc["release_date"] == "" and doc["release_dates"]["results"] == []
-    assert doc["belongs_to_collection"] is None

@@ -1,0 +1,1 @@
+"""Dev tools for the TMDB extractor: a TMDB-shaped local server and the synthetic sample."""
