@@ -60,7 +60,7 @@ def _project_path(value: str | Path) -> Path:
 
 
 def _home_dir() -> Path:
-    return _project_path(os.environ.get("MOVIEPIPE_HOME", ".local"))
+    return _project_path(os.environ.get("MOVIEPIPE_HOME") or ".local")  # empty means unset
 
 
 class Settings(BaseSettings):
@@ -196,7 +196,11 @@ class Settings(BaseSettings):
         }
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read the environment once; ``overrides`` win (used by tests)."""
-    env_files = (_home_dir() / "secrets.env", PROJECT_DIR / ".env")
+def load_settings(*, env_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read the environment once; ``overrides`` win (used by tests).
+
+    ``env_file`` replaces the project's ``.env`` (tests point it at a copy of
+    ``.env.example``); ``.local/secrets.env`` is read beneath it either way.
+    """
+    env_files = (_home_dir() / "secrets.env", env_file or PROJECT_DIR / ".env")
     return Settings(_env_file=env_files, **overrides)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from moviepipe.config import PROJECT_DIR, load_settings
+from moviepipe.config import PROJECT_DIR, SECRET_ENV_VARS, load_settings
 from moviepipe.tunables import Tunables, load_tunables
 
 
@@ -104,3 +105,48 @@ def test_conninfo_uses_the_role_and_its_password(monkeypatch):
     monkeypatch.setenv("MOVIEPIPE_LOADER_PASSWORD", "pw")
     info = load_settings().pg_conninfo("loader", dbname="x")
     assert (info["user"], info["password"], info["dbname"]) == ("ldr", "pw", "x")
+
+
+def _fresh_clone_env(tmp_path, monkeypatch):
+    """A fresh machine: no libpq/role variables exported, generated passwords in secrets.env,
+    and `.env` copied from `.env.example`."""
+    for var in (*SECRET_ENV_VARS, "PGHOST", "PGPORT", "PGUSER", "PGDATABASE"):
+        monkeypatch.delenv(var, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("MOVIEPIPE_HOME", str(home))
+    (home / "secrets.env").write_text(
+        "PGPASSWORD=admin-generated\n"
+        "MOVIEPIPE_LOADER_PASSWORD=loader-generated\n"
+        "MOVIEPIPE_TRANSFORMER_PASSWORD=transformer-generated\n"
+        "MOVIEPIPE_READER_PASSWORD=reader-generated\n"
+    )
+    env_file = tmp_path / ".env"
+    shutil.copy(PROJECT_DIR / ".env.example", env_file)
+    return env_file
+
+
+def test_env_copied_from_example_keeps_the_generated_passwords(tmp_path, monkeypatch):
+    env_file = _fresh_clone_env(tmp_path, monkeypatch)
+    assert "\nPGPASSWORD=\n" in env_file.read_text()  # the trap: an empty secret in .env
+    settings = load_settings(env_file=env_file)
+    assert settings.role_password("admin") == "admin-generated"
+    assert settings.role_password("loader") == "loader-generated"
+    assert settings.role_password("transformer") == "transformer-generated"
+    assert settings.role_password("reader") == "reader-generated"
+    assert settings.tmdb_api_key is None  # empty in .env.example: not set
+    assert settings.moviepipe_topic_prefix == ""
+    assert settings.pg_conninfo("loader")["password"] == "loader-generated"
+
+
+def test_an_exported_empty_variable_means_not_set(tmp_path, monkeypatch):
+    env_file = _fresh_clone_env(tmp_path, monkeypatch)
+    monkeypatch.setenv("PGPASSWORD", "")
+    monkeypatch.setenv("PGPORT", "")
+    monkeypatch.setenv("MOVIEPIPE_CONFIG", "")
+    settings = load_settings(env_file=env_file)
+    assert settings.role_password("admin") == "admin-generated"
+    assert settings.pgport == 55432
+    assert settings.moviepipe_config == PROJECT_DIR / "config" / "moviepipe.yaml"
+    monkeypatch.setenv("MOVIEPIPE_HOME", "")
+    assert load_settings(env_file=env_file).home == PROJECT_DIR / ".local"
