@@ -28,6 +28,11 @@ from typing import Any
 SAMPLE_PATH = Path(__file__).resolve().parent / "sample_data" / "movies.jsonl.gz"
 SAMPLE_SEED = 20_260_101
 SAMPLE_SIZE = 300
+# Sample ids live at and above this, far outside TMDB's id space (about 1.6 million ids
+# in 2026, growing by well under 100,000 a year), so landing the sample next to real TMDB
+# rows never replaces one (docs/extract.md, "Sample ids"). Still a positive bigint, as the
+# event contract's movie_id must be.
+SAMPLE_ID_BASE = 900_000_000
 
 # TMDB's movie genre ids.
 GENRES = {
@@ -250,7 +255,8 @@ def _movie(rng: random.Random, movie_id: int, collection: dict[str, Any] | None)
 def generate_movies(n: int = SAMPLE_SIZE, seed: int = SAMPLE_SEED) -> list[dict[str, Any]]:
     """``n`` TMDB-shaped movie documents; the same ``seed`` gives the same documents."""
     rng = random.Random(seed)
-    ids = rng.sample(range(10, 1_200_000), n)
+    # Offsets drawn as before, shifted into the reserved range: same documents, safe ids.
+    ids = [SAMPLE_ID_BASE + i for i in rng.sample(range(10, 1_200_000), n)]
     docs: list[dict[str, Any]] = []
     i = 0
     collection_id = 9_000
