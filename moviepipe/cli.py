@@ -161,9 +161,10 @@ def _register() -> None:
     from extract.cli import extract
     from moviepipe.warehouse_cli import docs, lint_sql, rules, transform
     from orchestration.cli import airflow, lineage
+    from quality.cli import publish
     from streaming.cli import stream
 
-    for group in (extract, stream, enrich, rules, transform, docs, lint_sql, airflow, lineage):
+    for group in (extract, stream, enrich, rules, transform, docs, lint_sql, airflow, lineage, publish):
         main.add_command(group)
 
 

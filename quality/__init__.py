@@ -1,0 +1,1 @@
+"""Quality gates and the blue/green publish of gold (see docs/quality.md)."""
