@@ -162,10 +162,12 @@ def _register() -> None:
     from moviepipe.warehouse_cli import docs, lint_sql, rules, transform
     from orchestration.cli import airflow, lineage
     from quality.cli import publish
+    from serving.charts.cli import charts
     from streaming.cli import stream
 
     for group in (extract, stream, enrich, rules, transform, docs, lint_sql, airflow, lineage, publish):
         main.add_command(group)
+    main.add_command(charts)
 
 
 _register()

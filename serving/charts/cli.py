@@ -1,0 +1,43 @@
+"""``moviepipe charts``: the PNG charts from gold into ``.local/docs/charts/``.
+
+Usage::
+
+    moviepipe charts                       # all seven
+    moviepipe charts -n yearly_trends --out /tmp/charts --json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from moviepipe.config import Settings
+
+
+@click.command("charts")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Default .local/docs/charts."
+)
+@click.option("-n", "--name", "names", multiple=True, help="Only this chart (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the charts written as JSON.")
+@click.pass_obj
+def charts(settings: Settings, out: Path | None, names: tuple[str, ...], as_json: bool) -> None:
+    """PNG charts from gold (reader role) into .local/docs/charts/."""
+    import psycopg
+
+    from serving.charts import build_charts
+
+    try:
+        written = build_charts(settings, out, names or None)
+    except (KeyError, psycopg.Error) as exc:
+        click.echo(f"error: charts: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps([c.as_json() for c in written], indent=2))
+        return
+    for chart in written:
+        note = f"{chart.rows} rows" if chart.rows else f"no data yet ({chart.source})"
+        click.echo(f"{chart.name:<26} {note:<40} {chart.path}")
