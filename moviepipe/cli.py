@@ -165,7 +165,18 @@ def _register() -> None:
     from serving.charts.cli import charts
     from streaming.cli import stream
 
-    for group in (extract, stream, enrich, rules, transform, docs, lint_sql, airflow, lineage, publish):
+    for group in (
+        extract,
+        stream,
+        enrich,
+        rules,
+        transform,
+        docs,
+        lint_sql,
+        airflow,
+        lineage,
+        publish,
+    ):
         main.add_command(group)
     main.add_command(charts)
 

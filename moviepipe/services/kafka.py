@@ -123,8 +123,8 @@ def _format_storage(settings: Settings, paths: dict[str, Path], classpath: str) 
         f"-Dlog4j2.configurationFile={paths['log4j']}",
         "kafka.tools.StorageTool",
         "format",
-        "-t",
-        cluster_id,
+        # One token: a base64url id can start with "-" (1 in 64), which argparse reads as a flag.
+        f"--cluster-id={cluster_id}",
         "-c",
         str(paths["config"]),
         "--ignore-formatted",
