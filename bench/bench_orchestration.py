@@ -89,7 +89,7 @@ def main() -> None:
 
     start = time.monotonic()
     code = subprocess.run(
-        [sys.executable, "-m", "moviepipe.cli", "run"], capture_output=True, check=False
+        [sys.executable, "-m", "commands", "run"], capture_output=True, check=False
     ).returncode
     warm = time.monotonic() - start
     exit_note = "" if code == 0 else f"   (exit {code})"

@@ -72,7 +72,7 @@ def _verdict(seconds: float, target: float) -> str:
 
 
 def main() -> None:
-    moviepipe = [sys.executable, "-m", "moviepipe.cli"]
+    moviepipe = [sys.executable, "-m", "commands"]
     with tempfile.TemporaryDirectory(prefix="mp-bench-") as tmp:
         env = _isolated_env(Path(tmp) / "home")
         try:

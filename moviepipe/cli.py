@@ -1,10 +1,13 @@
-"""``moviepipe``: the single command line of the warehouse.
+"""``moviepipe``: the root command group and the core commands of the warehouse.
 
 Make targets and Airflow tasks call it, so each step runs the same way everywhere::
 
     moviepipe services up|down|status
     moviepipe run
     moviepipe config
+
+The layers' groups (extract, stream, transform, ...) are added to :func:`main` in
+:mod:`commands.app`, above every layer: this package never imports them.
 """
 
 from __future__ import annotations
@@ -153,35 +156,3 @@ def run(settings: Settings, events: int, spark_offline: bool) -> None:
         sys.exit(1)
     if not healthy:
         sys.exit(1)
-
-
-def _register() -> None:
-    # Each part of the pipeline owns its command group; heavy imports stay inside commands.
-    from enrich.cli import enrich
-    from extract.cli import extract
-    from moviepipe.warehouse_cli import docs, lint_sql, rules, transform
-    from orchestration.cli import airflow, lineage
-    from quality.cli import publish
-    from serving.charts.cli import charts
-    from streaming.cli import stream
-
-    for group in (
-        extract,
-        stream,
-        enrich,
-        rules,
-        transform,
-        docs,
-        lint_sql,
-        airflow,
-        lineage,
-        publish,
-    ):
-        main.add_command(group)
-    main.add_command(charts)
-
-
-_register()
-
-if __name__ == "__main__":
-    main()

@@ -64,7 +64,7 @@ def plan(*, events: int = 5000, spark_offline: bool = False) -> list[Step]:
 
 
 def moviepipe_argv(step: Step) -> list[str]:
-    return [sys.executable, "-m", "moviepipe.cli", *step.args]
+    return [sys.executable, "-m", "commands", *step.args]
 
 
 def step_env(run_id: str) -> dict[str, str]:

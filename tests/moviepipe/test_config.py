@@ -73,7 +73,7 @@ def test_bad_tunables_fail_moviepipe_config_naming_the_key(tmp_path, yaml_text, 
     cfg.write_text(yaml_text)
     env = {**os.environ, "MOVIEPIPE_CONFIG": str(cfg)}
     result = subprocess.run(
-        [sys.executable, "-m", "moviepipe.cli", "config"],
+        [sys.executable, "-m", "commands", "config"],
         capture_output=True,
         text=True,
         env=env,
@@ -87,7 +87,7 @@ def test_bad_tunables_fail_moviepipe_config_naming_the_key(tmp_path, yaml_text, 
 def test_config_prints_settings_and_tunables_as_json_with_secrets_masked(tmp_path):
     env = {**os.environ, "TMDB_API_KEY": "very-secret-key"}
     result = subprocess.run(
-        [sys.executable, "-m", "moviepipe.cli", "config", "--json"],
+        [sys.executable, "-m", "commands", "config", "--json"],
         capture_output=True,
         text=True,
         env=env,

@@ -41,7 +41,7 @@ def test_events_option_reaches_the_producer():
 
 def test_steps_call_the_same_cli_as_make_and_airflow():
     argv = moviepipe_argv(Step("x", ("stream", "land")))
-    assert argv == [sys.executable, "-m", "moviepipe.cli", "stream", "land"]
+    assert argv == [sys.executable, "-m", "commands", "stream", "land"]
 
 
 def test_runner_stops_at_the_first_fatal_failure():

@@ -12,7 +12,7 @@ import pytest
 
 from moviepipe.services.process import ServiceError, managed_pid, spawn, stop_pid, wait_healthy
 
-MOVIEPIPE = [sys.executable, "-m", "moviepipe.cli"]
+MOVIEPIPE = [sys.executable, "-m", "commands"]
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
