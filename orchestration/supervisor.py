@@ -85,12 +85,12 @@ def record_lag(settings: Settings, run_id: str, reading: Reading, action: Action
     reading in ops.run_log."""
     from moviepipe import db, runlog
 
-    with db.connect(settings, "admin", autocommit=True) as conn:
-        runlog.start_run(conn, f"{run_id}:supervisor", "supervisor", {})
+    with (
+        db.connect(settings, "admin", autocommit=True) as conn,
+        runlog.run(conn, f"{run_id}:supervisor", "supervisor") as run,
+    ):
         conn.execute(
             "insert into ops.stream_heartbeat (sink, lag) values (%s, %s)",
             ("supervisor.backup", reading.backup_lag),
         )
-        runlog.finish_run(
-            conn, f"{run_id}:supervisor", "succeeded", {**reading.as_dict(), "action": action}
-        )
+        run.summary = {**reading.as_dict(), "action": action}
