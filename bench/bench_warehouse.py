@@ -40,7 +40,7 @@ import uuid
 
 from moviepipe import db, services
 from moviepipe.config import Settings, load_settings
-from moviepipe.warehouse_cli import default_target_path, run_dbt, run_dbt_in_process
+from moviepipe.dbt_runner import default_target_path, run_dbt, run_dbt_in_process
 
 FULL_TARGET_S = 15.0
 HELD_BACK = 0.02  # two batches of 1%: one per measurement

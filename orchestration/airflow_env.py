@@ -32,7 +32,7 @@ def airflow_home(settings: Settings) -> Path:
 
 def airflow_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of an Airflow process on this project's home and settings."""
-    from moviepipe.warehouse_cli import dbt_env
+    from moviepipe.dbt_runner import dbt_env
 
     home = airflow_home(settings)
     # dbt's connection variables (transformer role) so cosmos' dbt subprocesses connect

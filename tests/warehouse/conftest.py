@@ -21,7 +21,7 @@ import pytest
 
 from moviepipe import db
 from moviepipe.config import Settings
-from moviepipe.warehouse_cli import default_target_path
+from moviepipe.dbt_runner import default_target_path
 from tests.warehouse import fixtures
 
 MOVIEPIPE = str(Path(sys.executable).with_name("moviepipe"))
