@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the local stack needs, only when missing:
-# PostgreSQL 15+ server (Debian's postgresql), Java 17, Maven, Go 1.24+.
+# PostgreSQL 15+ server (Debian's postgresql), Java 17, Maven, Chromium, Go 1.24+.
 # Safe to repeat; does nothing when everything is present.
 set -euo pipefail
 
@@ -13,6 +13,9 @@ done
 [[ $have_pg == 1 ]] || need+=(postgresql postgresql-contrib)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
+# Headless Chromium for the docs site's browser test (Playwright drives /usr/bin/chromium;
+# its own browser download is not reachable here).
+command -v chromium >/dev/null || need+=(chromium)
 
 if ((${#need[@]})); then
   if [[ $(id -u) != 0 ]] && ! command -v sudo >/dev/null; then
