@@ -1,0 +1,98 @@
+"""``moviepipe metabase provision``: Metabase's connection, questions and dashboard from code.
+
+The admin's credentials come from the environment only (``METABASE_ADMIN_EMAIL``,
+``METABASE_ADMIN_PASSWORD``); the warehouse connection uses the reader role of the
+project's settings. Nothing secret is printed.
+
+Usage::
+
+    moviepipe metabase provision                          # http://127.0.0.1:3000
+    moviepipe metabase provision --url http://metabase:3000 --db-host postgres --db-port 5432
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from moviepipe.config import Settings
+
+DEFAULT_URL = "http://127.0.0.1:3000"
+
+
+def _connection(settings: Settings, host: str | None, port: int | None) -> dict[str, object]:
+    """The reader role's connection, at the address Metabase reaches PostgreSQL on."""
+    return {
+        "host": host or settings.pghost,
+        "port": port or settings.pgport,
+        "dbname": settings.pgdatabase,
+        "user": settings.role_user("reader"),
+        "password": settings.role_password("reader"),
+    }
+
+
+@click.group("metabase")
+def metabase() -> None:
+    """Metabase dashboards as code (serving/metabase/dashboard.yml)."""
+
+
+@metabase.command("provision")
+@click.option(
+    "--url",
+    envvar="MOVIEPIPE_METABASE_URL",
+    default=DEFAULT_URL,
+    show_default=True,
+    help="Metabase's address (env MOVIEPIPE_METABASE_URL).",
+)
+@click.option("--db-host", default=None, help="PostgreSQL host as Metabase sees it (PGHOST).")
+@click.option("--db-port", type=int, default=None, help="PostgreSQL port as Metabase sees it.")
+@click.option(
+    "--definition",
+    "definition_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Default serving/metabase/dashboard.yml.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@click.pass_obj
+def provision_cmd(
+    settings: Settings,
+    url: str,
+    db_host: str | None,
+    db_port: int | None,
+    definition_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Set up Metabase, connect it to gold (reader role) and build the dashboard; idempotent."""
+    from serving.metabase.client import MetabaseClient, MetabaseError
+    from serving.metabase.definition import DEFINITION_FILE, DefinitionError, load_definition
+    from serving.metabase.provision import Admin, provision
+
+    # Secrets from the environment only: a command-line option would show in `ps`.
+    email = os.environ.get("METABASE_ADMIN_EMAIL", "")
+    password = os.environ.get("METABASE_ADMIN_PASSWORD", "")
+    if not email or not password:
+        click.echo("error: set METABASE_ADMIN_EMAIL and METABASE_ADMIN_PASSWORD", err=True)
+        sys.exit(2)
+    connection = _connection(settings, db_host, db_port)
+    if not connection["password"]:
+        click.echo("error: no reader password (MOVIEPIPE_READER_PASSWORD)", err=True)
+        sys.exit(2)
+    try:
+        definition = load_definition(definition_file or DEFINITION_FILE)
+        secrets = [password, str(connection["password"])]
+        with MetabaseClient(url, secrets=secrets) as client:
+            items = provision(client, definition, Admin(email, password), connection)
+    except (DefinitionError, MetabaseError) as exc:
+        click.echo(f"error: metabase: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps([i.as_json() for i in items], indent=2))
+        return
+    for item in items:
+        ident = "" if item.id is None else f"#{item.id}"
+        click.echo(f"{item.kind:<10} {item.action:<10} {ident:<6} {item.name}")
