@@ -3,6 +3,11 @@
 The warehouse tests get databases of their own (``wh_settings``, ``fresh_database``):
 other test packages land events into the shared ``pg_settings`` database, and
 the KPI and event assertions here need to know every raw row.
+
+dbt builds gold into the build schema ``gold_build`` (write-audit-publish,
+docs/quality.md); ``transform`` publishes a build with ``moviepipe publish`` so
+the assertions on ``gold.*`` read what was just built. The quality gate itself
+(``moviepipe quality``) is tested in tests/quality on data sized for its thresholds.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import pytest
 from moviepipe import db
 from moviepipe.config import Settings
 from moviepipe.dbt_runner import default_target_path
+from quality.publish import ensure_schemas
 from tests.warehouse import fixtures
 
 MOVIEPIPE = str(Path(sys.executable).with_name("moviepipe"))
@@ -48,9 +54,19 @@ def moviepipe(settings: Settings, *args: str) -> subprocess.CompletedProcess[str
     )
 
 
-def transform(settings: Settings, *dbt_args: str) -> str:
+def is_build(dbt_args: tuple[str, ...]) -> bool:
+    """``moviepipe transform`` runs ``dbt build`` when no dbt command comes first."""
+    return not dbt_args or dbt_args[0].startswith("-")
+
+
+def transform(settings: Settings, *dbt_args: str, publish: bool = True) -> str:
+    """``moviepipe transform -- ARGS``; a build is then published as gold (``publish=False``:
+    it stays in gold_build)."""
     proc = moviepipe(settings, "transform", "--", *dbt_args)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    if publish and is_build(dbt_args):
+        pub = moviepipe(settings, "publish")
+        assert pub.returncode == 0, pub.stdout[-3000:] + pub.stderr[-3000:]
     return proc.stdout
 
 
@@ -71,6 +87,7 @@ def fresh_database(stack: Settings, label: str) -> Iterator[Settings]:
     name = f"mp_test_{label}_{uuid.uuid4().hex[:8]}"
     settings = stack.model_copy(update={"pgdatabase": name})
     db.bootstrap(settings, name)
+    ensure_schemas(settings)
     try:
         yield settings
     finally:
@@ -104,8 +121,12 @@ def built(wh_settings: Settings) -> dict[str, Any]:
     seen["movies_curated"] = query(wh_settings, "select * from silver.movies_curated")
     seen["user_events"] = query(wh_settings, "select * from silver.user_events")
     seen["snapshot"] = query(wh_settings, "select * from snapshots.movie_metrics_snapshot")
-    seen["fact_oid"] = relation_oid(wh_settings, "gold.fact_user_event")
     seen["user_events_oid"] = relation_oid(wh_settings, "silver.user_events")
+    # Blue/green: the publish made the build gold, and the next build target is a third,
+    # empty schema. Build it too (`dbt run`, same raw data) so the incremental run below
+    # finds its own state there, as every build schema has in steady state.
+    transform(wh_settings, "run")
+    seen["fact_oid"] = relation_oid(wh_settings, "gold_build.fact_user_event")
     return seen
 
 
