@@ -161,7 +161,8 @@ def bench_landing(settings, rules, n: int, ckpt: Path) -> dict:
 
     produce_s = _produce(settings, rules, n, seed=1)
     print(f"  produced {n:,} events in {produce_s:.1f}s", flush=True)
-    cmd = [str(MOVIEPIPE), "stream", "land", "--available-now", "--checkpoint-dir", str(ckpt)]
+    cmd = [str(MOVIEPIPE), "stream", "land", "--available-now", "--json"]
+    cmd += ["--checkpoint-dir", str(ckpt)]
     wall, peak, text = _run_measured(cmd, _env(settings))
     summary = _last_json(text)
     with db.connect(settings, "admin") as conn:

@@ -12,13 +12,13 @@ The layers' groups (extract, stream, transform, ...) are added to :func:`main` i
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
 import click
 
 from moviepipe import logs
+from moviepipe.cli_support import EXIT_INPUT, echo_json, exits_on, fail, flatten, human, json_option
 from moviepipe.config import Settings, load_settings
 
 
@@ -55,11 +55,8 @@ def services_up(settings: Settings, only: tuple[str, ...]) -> None:
     from moviepipe import services as svc
 
     start = time.monotonic()
-    try:
+    with exits_on(svc.ServiceError):
         svc.up(settings, list(only) or None, on_ready=lambda st: click.echo(st.line()))
-    except svc.ServiceError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
     click.echo(f"services up in {time.monotonic() - start:.1f}s")
 
 
@@ -82,44 +79,21 @@ def services_status(settings: Settings) -> None:
 
 
 @main.command("config")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object, for machines.")
+@json_option
 @click.pass_obj
 def show_config(settings: Settings, as_json: bool) -> None:
     """Print the effective settings (secrets masked) and tunables; exit 2 if invalid."""
     from moviepipe.tunables import ConfigError
 
-    try:
+    with exits_on(ConfigError, code=EXIT_INPUT):
         report = settings.effective()
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     if as_json:
-        click.echo(json.dumps(report, indent=2, default=str))
+        echo_json(report)
         return
     for title, values in (("settings", report["settings"]), ("tunables", report["tunables"])):
         click.echo(f"{title}:")
         for key, value in flatten(values).items():
             click.echo(f"  {key:<42} {human(value)}")
-
-
-def human(value: object) -> str:
-    """A value as a person reads it: lists comma-separated, unset as ``-``."""
-    if value is None:
-        return "-"
-    if isinstance(value, list | tuple):
-        return ", ".join(map(str, value))
-    return '""' if value == "" else str(value)
-
-
-def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
-    """Nested sections as dotted keys (``kafka.topic_config.retention.ms``)."""
-    out: dict[str, object] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict) and value:
-            out.update(flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 @main.command("run")
@@ -152,7 +126,6 @@ def run(settings: Settings, events: int, spark_offline: bool) -> None:
         step = failures[0].step
         log = logs.get(step.name)
         click.echo(run_progress.tail(log) if log else "", err=True)
-        click.echo(f"error: step '{step.name}' failed; its log: {log}", err=True)
-        sys.exit(1)
+        fail(f"step '{step.name}' failed; its log: {log}")
     if not healthy:
         sys.exit(1)

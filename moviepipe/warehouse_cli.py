@@ -21,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from moviepipe.cli_support import fail
 from moviepipe.config import PROJECT_DIR, Settings
 from moviepipe.dbt_runner import dbt_env, run_dbt
 
@@ -53,12 +54,10 @@ def _check_rules() -> None:
     from moviepipe import rules_compile as rc
 
     if not rc.is_current():
-        click.echo(
+        fail(
             f"{rc.DEFAULT_MACROS_PATH.relative_to(PROJECT_DIR)} is stale: "
-            "run `moviepipe rules compile`",
-            err=True,
+            "run `moviepipe rules compile`"
         )
-        sys.exit(1)
     click.echo("rule macros are current")
 
 
