@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from moviepipe.cli_support import echo_json, fail, json_option
 from moviepipe.config import Settings
 
 
@@ -32,11 +33,12 @@ def airflow(settings: Settings, args: tuple[str, ...]) -> None:
 @click.argument("run_id", required=False)
 @click.option("--movie", type=int, help="TMDB movie id: which runs touched it, raw to gold.")
 @click.option("--event", help="Event id (UUID): which runs touched it.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_obj
-def lineage(settings: Settings, run_id, movie, event, as_json) -> None:
+def lineage(
+    settings: Settings, run_id: str | None, movie: int | None, event: str | None, as_json: bool
+) -> None:
     """What a run read and wrote per step; which runs touched a movie or an event."""
-    import json
     from dataclasses import asdict
 
     from moviepipe import lineage as lin
@@ -49,11 +51,10 @@ def lineage(settings: Settings, run_id, movie, event, as_json) -> None:
         raw_runs, steps, present = lin.row_lineage(settings, movie=movie, event=event)
         extra = {"raw_runs": raw_runs, "present": present}
     if as_json:
-        click.echo(json.dumps({"steps": [asdict(s) for s in steps], **extra}, default=str))
+        echo_json({"steps": [asdict(s) for s in steps], **extra}, indent=None)
         return
     if not steps:
-        click.echo("no run found", err=True)
-        sys.exit(1)
+        fail("no run found")
     for s in steps:
         wrote = ", ".join(f"{t} {n:,}" for t, n in s.writes.items()) or "no raw rows"
         click.echo(f"{s.started_at:%Y-%m-%d %H:%M:%S} {s.step:<24} {s.status:<9} {s.run_id}")

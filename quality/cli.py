@@ -6,10 +6,9 @@ moviepipe publish --rollback   # gold_previous <-> gold
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from moviepipe.cli_support import exits_on
 from moviepipe.config import Settings
 
 
@@ -21,9 +20,6 @@ def publish(settings: Settings, rollback: bool, run_id: str | None) -> None:
     """Publish the build schema as gold in one transaction (or roll back)."""
     from quality import publish as pub
 
-    try:
-        action = pub.rollback if rollback else pub.publish
+    action = pub.rollback if rollback else pub.publish
+    with exits_on(pub.PublishError):
         action(settings, run_id=run_id, echo=click.echo)
-    except pub.PublishError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
