@@ -7,11 +7,9 @@ Usage::
 
 from __future__ import annotations
 
-import json
-import sys
-
 import click
 
+from moviepipe.cli_support import echo_json, exits_on, json_option
 from moviepipe.config import Settings
 
 
@@ -26,19 +24,17 @@ from moviepipe.config import Settings
     type=click.IntRange(min=1),
     help="Comments per transaction.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option
 @click.pass_obj
 def enrich(settings: Settings, scorer_name: str, batch_size: int, as_json: bool) -> None:
     """Score every comment not yet scored by this scorer version (idempotent)."""
     from enrich.store import run_enrich
 
-    try:
+    # Any failure: a clear message and a non-zero exit, never a traceback.
+    with exits_on(Exception, prefix="enrich failed: "):
         summary = run_enrich(settings, scorer_name=scorer_name, batch_size=batch_size)
-    except Exception as exc:  # a clear message and a non-zero exit, never a traceback
-        click.echo(f"error: enrich failed: {exc}", err=True)
-        sys.exit(1)
     if as_json:
-        click.echo(json.dumps(summary))
+        echo_json(summary, indent=None)
     else:
         click.echo(
             f"scored {summary['scored']} comments with {summary['scorer']} "

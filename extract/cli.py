@@ -7,21 +7,29 @@
     moviepipe extract mongo [--collection user_logs|comments] [--sweep]
     moviepipe extract tmdb-server [--docs PATH] [--port P] [--error-rate F] ...
     moviepipe extract tmdb-sample [--out PATH]
+
+``tmdb`` and ``mongo`` print a one-line summary, or with ``--json`` the summary as JSON.
 """
 
 from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
 import click
 from pydantic import SecretStr
 
+from moviepipe.cli_support import EXIT_INPUT, emit, exits_on, fail, json_option
 from moviepipe.config import Settings
 
 LOCAL_KEY = "local-dev-key"  # the local sample server's key; not a secret, never TMDB's
+AUTH_ERROR = (
+    "TMDB rejected the credentials (check TMDB_API_KEY / TMDB_READ_ACCESS_TOKEN); "
+    "run aborted, nothing more written: "
+)
 
 
 @click.group()
@@ -61,6 +69,7 @@ def _parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None
     help="Serve the committed synthetic sample locally and extract from it (demo, make run).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@json_option
 @click.pass_obj
 def tmdb(
     settings: Settings,
@@ -74,6 +83,7 @@ def tmdb(
     batch_size: int | None,
     local_sample: bool,
     no_progress: bool,
+    as_json: bool,
 ) -> None:
     """TMDB movie details into raw.tmdb_movies and MongoDB raw.movies.
 
@@ -105,7 +115,7 @@ def tmdb(
                     "tmdb_read_access_token": None,
                 }
             )
-        try:
+        with exits_on(TmdbAuthError, code=EXIT_INPUT, prefix=AUTH_ERROR):
             summary = run_tmdb_extract(
                 settings,
                 movie_ids=ids,
@@ -118,19 +128,12 @@ def tmdb(
                 batch_size=batch_size,
                 progress=not no_progress,
             )
-        except TmdbAuthError as exc:
-            click.echo(
-                f"error: TMDB rejected the credentials; run aborted, nothing more written "
-                f"({exc}). Check TMDB_API_KEY / TMDB_READ_ACCESS_TOKEN.",
-                err=True,
-            )
-            sys.exit(2)
-    click.echo(summary.line())
+    emit(asdict(summary), as_json, human=lambda _: summary.line())
     if summary.failed:
-        click.echo(
-            f"error: {summary.failed} id(s) or page(s) failed after retries; "
+        fail(
+            f"{summary.failed} id(s) or page(s) failed after retries; "
             f"see ops.extract_errors where run_id = '{summary.run_id}'",
-            err=True,
+            summary.exit_code,
         )
     sys.exit(summary.exit_code)
 
@@ -148,6 +151,7 @@ def tmdb(
 @click.option(
     "--sweep", is_flag=True, help="Also copy any document below the bookmark that is missing."
 )
+@json_option
 @click.pass_obj
 def mongo(
     settings: Settings,
@@ -155,6 +159,7 @@ def mongo(
     mongo_db: str | None,
     batch_size: int | None,
     sweep: bool,
+    as_json: bool,
 ) -> None:
     """MongoDB raw.user_logs / raw.comments into raw.mongo_user_logs / raw.mongo_comments."""
     from extract.mongo.load import run_mongo_extract
@@ -166,7 +171,7 @@ def mongo(
         batch_size=batch_size,
         sweep=sweep,
     )
-    click.echo(summary.line())
+    emit(asdict(summary), as_json, human=lambda _: summary.line())
 
 
 @extract.command("tmdb-server")

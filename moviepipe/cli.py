@@ -18,7 +18,16 @@ import time
 import click
 
 from moviepipe import logs
-from moviepipe.cli_support import EXIT_INPUT, echo_json, exits_on, fail, flatten, human, json_option
+from moviepipe.cli_support import (
+    EXIT_INPUT,
+    Group,
+    echo_json,
+    exits_on,
+    fail,
+    flatten,
+    human,
+    json_option,
+)
 from moviepipe.config import Settings, load_settings
 
 
@@ -32,7 +41,7 @@ def _print_status(settings: Settings) -> bool:
     return all_ok
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 @click.version_option(package_name="moviepipe")
 @click.pass_context

@@ -15,6 +15,9 @@ A command prints what a person reads by default and one JSON document with
         emit(summary, as_json)                       # key/value lines, or the JSON
         if summary["failed"]:
             fail("some rows failed")                 # "error: ..." and exit 1
+
+The root group is a :class:`Group`, so a bad ``config/moviepipe.yaml`` met by any
+command is ``error: <file>: <key>: ...`` and exit 2.
 """
 
 from __future__ import annotations
@@ -50,6 +53,17 @@ def exits_on(
         yield
     except errors as exc:
         fail(f"{prefix}{exc}", code)
+
+
+class Group(click.Group):
+    """The root group: bad settings or tunables met by any command are an ``error:`` line
+    and exit 2, not a traceback (tunables are read lazily, inside the commands)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from moviepipe.tunables import ConfigError
+
+        with exits_on(ConfigError, code=EXIT_INPUT):
+            return super().invoke(ctx)
 
 
 def echo_json(data: object, *, indent: int | None = 2) -> None:

@@ -8,12 +8,11 @@ Usage::
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import click
 
+from moviepipe.cli_support import echo_json, exits_on, json_option
 from moviepipe.config import Settings
 
 
@@ -22,7 +21,7 @@ from moviepipe.config import Settings
     "--out", type=click.Path(path_type=Path), default=None, help="Default .local/docs/charts."
 )
 @click.option("-n", "--name", "names", multiple=True, help="Only this chart (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print the charts written as JSON.")
+@json_option
 @click.pass_obj
 def charts(settings: Settings, out: Path | None, names: tuple[str, ...], as_json: bool) -> None:
     """PNG charts from gold (reader role) into .local/docs/charts/."""
@@ -30,13 +29,10 @@ def charts(settings: Settings, out: Path | None, names: tuple[str, ...], as_json
 
     from serving.charts import build_charts
 
-    try:
+    with exits_on(KeyError, psycopg.Error, prefix="charts: "):
         written = build_charts(settings, out, names or None)
-    except (KeyError, psycopg.Error) as exc:
-        click.echo(f"error: charts: {exc}", err=True)
-        sys.exit(1)
     if as_json:
-        click.echo(json.dumps([c.as_json() for c in written], indent=2))
+        echo_json([c.as_json() for c in written])
         return
     for chart in written:
         note = f"{chart.rows} rows" if chart.rows else f"no data yet ({chart.source})"
