@@ -69,7 +69,7 @@ lint: setup  ## ruff, and sqlfluff on the dbt project (needs the database: `make
 	$(BIN)/moviepipe rules check
 	$(BIN)/moviepipe lint-sql
 
-docs: up  ## documentation sites (dbt docs into .local/docs/dbt)
+docs: up  ## the docs site: .local/docs/index.html (dbt docs, GX data docs, charts, API)
 	$(BIN)/moviepipe docs
 
 clean: down  ## remove .local (data, logs, jars, binaries) and the venv

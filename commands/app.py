@@ -14,10 +14,11 @@ import click
 from enrich.cli import enrich
 from extract.cli import extract
 from moviepipe.cli import main
-from moviepipe.warehouse_cli import docs, lint_sql, rules, transform
+from moviepipe.warehouse_cli import lint_sql, rules, transform
 from orchestration.cli import airflow, lineage
 from quality.cli import publish
 from serving.charts.cli import charts
+from serving.site.cli import docs
 from streaming.cli import stream
 
 # Every command group under `moviepipe`, in the order `--help` lists them.
