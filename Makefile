@@ -11,7 +11,7 @@ MVN := mvn -q -B -s jars/settings.xml
 # pytest-xdist is not used: the integration tests share one local stack sized for 2 cores.
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status run test bench lint docs clean
+.PHONY: help setup up down status run test bench lint docs notebook clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -71,6 +71,11 @@ lint: setup  ## ruff, and sqlfluff on the dbt project (needs the database: `make
 
 docs: up  ## the docs site: .local/docs/index.html (dbt docs, GX data docs, charts, API)
 	$(BIN)/moviepipe docs
+
+# Output to .local/ (git-ignored): the notebook in git stays without outputs.
+notebook: up  ## run notebooks/tour.ipynb headless (after `make run`) into .local/notebooks/
+	$(BIN)/jupyter nbconvert --to notebook --execute notebooks/tour.ipynb --output-dir $(LOCAL)/notebooks
+	@echo "executed notebook: $(LOCAL)/notebooks/tour.ipynb"
 
 clean: down  ## remove .local (data, logs, jars, binaries) and the venv
 	rm -rf $(LOCAL) $(VENV)
