@@ -12,13 +12,12 @@ Usage::
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from pathlib import Path
 
 import click
 
+from moviepipe.cli_support import EXIT_INPUT, echo_json, exits_on, fail, json_option
 from moviepipe.config import Settings
 
 DEFAULT_URL = "http://127.0.0.1:3000"
@@ -57,7 +56,7 @@ def metabase() -> None:
     default=None,
     help="Default serving/metabase/dashboard.yml.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@json_option
 @click.pass_obj
 def provision_cmd(
     settings: Settings,
@@ -76,22 +75,19 @@ def provision_cmd(
     email = os.environ.get("METABASE_ADMIN_EMAIL", "")
     password = os.environ.get("METABASE_ADMIN_PASSWORD", "")
     if not email or not password:
-        click.echo("error: set METABASE_ADMIN_EMAIL and METABASE_ADMIN_PASSWORD", err=True)
-        sys.exit(2)
+        fail("set METABASE_ADMIN_EMAIL and METABASE_ADMIN_PASSWORD", EXIT_INPUT)
     connection = _connection(settings, db_host, db_port)
     if not connection["password"]:
-        click.echo("error: no reader password (MOVIEPIPE_READER_PASSWORD)", err=True)
-        sys.exit(2)
-    try:
+        fail("no reader password (MOVIEPIPE_READER_PASSWORD)", EXIT_INPUT)
+    with exits_on(DefinitionError, code=EXIT_INPUT, prefix="metabase: "):
         definition = load_definition(definition_file or DEFINITION_FILE)
-        secrets = [password, str(connection["password"])]
-        with MetabaseClient(url, secrets=secrets) as client:
-            items = provision(client, definition, Admin(email, password), connection)
-    except (DefinitionError, MetabaseError) as exc:
-        click.echo(f"error: metabase: {exc}", err=True)
-        sys.exit(1)
+    with (
+        exits_on(MetabaseError, prefix="metabase: "),
+        MetabaseClient(url, secrets=[password, str(connection["password"])]) as client,
+    ):
+        items = provision(client, definition, Admin(email, password), connection)
     if as_json:
-        click.echo(json.dumps([i.as_json() for i in items], indent=2))
+        echo_json([i.as_json() for i in items])
         return
     for item in items:
         ident = "" if item.id is None else f"#{item.id}"

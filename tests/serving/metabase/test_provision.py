@@ -206,6 +206,12 @@ def test_cli_provisions_from_the_environment_and_prints_no_secret(mb, monkeypatc
     for output in (result.output, again.output):
         assert ADMIN.password not in output and READER_PASSWORD not in output
 
+    monkeypatch.setenv("METABASE_ADMIN_PASSWORD", "not-the-password")
+    wrong = runner.invoke(metabase, args, obj=settings)
+    assert wrong.exit_code == 1
+    assert "error: metabase: POST /api/session: HTTP 401" in wrong.output
+    assert "not-the-password" not in wrong.output
+
     monkeypatch.delenv("METABASE_ADMIN_PASSWORD")
     missing = runner.invoke(metabase, args, obj=settings)
     assert missing.exit_code == 2
