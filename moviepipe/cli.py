@@ -41,7 +41,9 @@ def _print_status(settings: Settings) -> bool:
     return all_ok
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120}
+)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 @click.version_option(package_name="moviepipe")
 @click.pass_context
