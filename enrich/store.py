@@ -21,9 +21,8 @@ from typing import Any
 import psycopg
 
 from enrich.lexicon import LexiconScorer
-from moviepipe import db
+from moviepipe import db, runlog
 from moviepipe.config import Settings
-from moviepipe.runlog import finish_run, new_run_id, start_run
 
 STEP = "enrich"
 SCORERS = {"lexicon": LexiconScorer}
@@ -113,23 +112,21 @@ def run_enrich(
 ) -> dict[str, Any]:
     """Score every pending comment; logged in ``ops.run_log``; returns the summary."""
     scorer = scorer or make_scorer(scorer_name)
-    run_id = new_run_id("enrich")
+    run_id = runlog.new_run_id("enrich")
     start = time.monotonic()
-    scored = 0
-    with db.connect(settings, "loader", dbname=dbname, autocommit=True) as conn:
-        start_run(conn, run_id, STEP, {"scorer": scorer.name, "version": scorer.version})
-        try:
-            while n := score_batch(conn, scorer, run_id, batch_size):
-                scored += n
-        except Exception as exc:
-            finish_run(conn, run_id, "failed", {"scored": scored}, str(exc))
-            raise
-        summary = {
+    args = {"scorer": scorer.name, "version": scorer.version}
+    with (
+        db.connect(settings, "loader", dbname=dbname, autocommit=True) as conn,
+        runlog.run(conn, run_id, STEP, args) as run,
+    ):
+        run.summary["scored"] = 0  # what a failure leaves logged
+        while n := score_batch(conn, scorer, run_id, batch_size):
+            run.summary["scored"] += n
+        run.summary = summary = {
             "run_id": run_id,
             "scorer": scorer.name,
             "version": scorer.version,
-            "scored": scored,
+            "scored": run.summary["scored"],
             "seconds": round(time.monotonic() - start, 2),
         }
-        finish_run(conn, run_id, "succeeded", summary)
     return summary

@@ -230,12 +230,3 @@ def set_bookmark(conn: psycopg.Connection, name: str, value: str, run_id: str | 
         " updated_at = now()",
         (name, value, run_id),
     )
-
-
-# Kept until every caller uses run(); removed in the same series.
-def start_run(conn: psycopg.Connection, run_id: str, step: str, args: dict[str, Any]) -> None:
-    _start(conn, run_id, step, args)
-
-
-def finish_run(conn, run_id, status, summary, error=None) -> None:  # noqa: ANN001
-    _finish(conn, Run(run_id, "", summary, error=error), status)

@@ -48,7 +48,6 @@ def run_fallback(
     run_id = run_id or runlog.new_run_id("fallback")
     totals = {"chunks": 0, "rows_in": 0, "landed": 0, "rejected": 0}
     consumer = make_consumer(settings, GROUP)
-    status, error = "failed", None
     # One writer thread: while PostgreSQL lands chunk k (the thread waits on the server,
     # without the GIL), the main thread consumes and validates chunk k+1. Offsets of a chunk
     # are committed only after its database commit, in order, from the main thread.
@@ -65,13 +64,13 @@ def run_fallback(
         totals["landed"] += result.rows_landed
         totals["rejected"] += result.rows_rejected
 
-    with db.connect(settings, "loader") as conn, db.connect(settings, "loader") as wconn:
-        runlog.start_run(
-            conn,
-            run_id,
-            "stream fallback",
-            {"available_now": available_now, "chunk_size": chunk_size},
-        )
+    args = {"available_now": available_now, "chunk_size": chunk_size}
+    with (
+        db.connect(settings, "loader") as conn,
+        db.connect(settings, "loader") as wconn,
+        runlog.run(conn, run_id, "stream fallback", args) as run,
+    ):
+        run.summary = totals  # the same dict, as far as it got
         try:
             for msgs in iter_chunks(consumer, chunk_size, stop_at_end=available_now):
                 valid, rejected = arrow_parse_validate(
@@ -95,18 +94,12 @@ def run_fallback(
             if pending is not None:
                 finish(pending)
                 pending = None
-            status = "succeeded"
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (streaming.cli): a clean stop
             if pending is not None:
                 finish(pending)  # land what was handed to the writer, then stop
-            status = "succeeded"
-        except Exception as exc:
-            error = str(exc)[:2000]
-            raise
         finally:
             pool.shutdown(wait=True)
             consumer.close()
-            runlog.finish_run(conn, run_id, status, totals, error)
     return {"run_id": run_id, **totals}
 
 

@@ -40,9 +40,8 @@ from bson import Decimal128, ObjectId
 from psycopg.types.json import Jsonb
 
 from extract.pg import insert_returning
-from moviepipe import db
+from moviepipe import db, runlog
 from moviepipe.config import Settings
-from moviepipe.runlog import finish_run, get_bookmark, new_run_id, set_bookmark, start_run
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +162,7 @@ def copy_incremental(
     out: CollectionSummary,
 ) -> None:
     bookmark_name = f"mongo.{name}"
-    last = decode_bookmark(get_bookmark(conn, bookmark_name))
+    last = decode_bookmark(runlog.get_bookmark(conn, bookmark_name))
     query = {"_id": {"$gt": last}} if last is not None else {}
     # One sorted query streamed in batches: FerretDB sorts by scanning, so a query per batch
     # would rescan the collection each time. Each batch commits with its bookmark.
@@ -192,7 +191,7 @@ def _commit_batch(
     with conn.transaction():
         added = insert_batch(conn, table, docs, run_id)
         mark = encode_bookmark(docs[-1]["_id"])
-        set_bookmark(conn, bookmark_name, mark, run_id)
+        runlog.set_bookmark(conn, bookmark_name, mark, run_id)
     out.copied += added
     out.already_present += len(docs) - added
     out.batches += 1
@@ -231,7 +230,7 @@ def run_mongo_extract(
     from moviepipe.services import mongo
 
     t0 = time.monotonic()
-    summary = MongoSummary(new_run_id("mongo"))
+    summary = MongoSummary(runlog.new_run_id("mongo"))
     names = collections or list(COLLECTIONS)
     unknown = sorted(set(names) - set(COLLECTIONS))
     if unknown:
@@ -239,28 +238,21 @@ def run_mongo_extract(
     batch_size = batch_size or settings.tunables.mongo.batch_size
     database = mongo_db or settings.tunables.mongo.database
     with mongo.client(settings) as mc, db.connect(settings, "loader", autocommit=True) as conn:
-        start_run(
-            conn,
-            summary.run_id,
-            STEP,
-            {"collections": names, "database": database, "batch_size": batch_size},
-        )
-        error = None
-        try:
-            for name in names:
-                source = mc[database][name]
-                out = summary.collections[name] = CollectionSummary()
-                table = COLLECTIONS[name]
-                copy_incremental(conn, source, table, name, summary.run_id, batch_size, out)
-                in_pg = conn.execute(f"select count(*) from {table}").fetchone()[0]
-                if sweep or source.count_documents({}) > in_pg:
-                    sweep_missing(conn, source, table, summary.run_id, batch_size, out)
-            summary.status = "succeeded"
-        except BaseException as exc:
-            summary.status = "failed"
-            error = f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            summary.elapsed_s = round(time.monotonic() - t0, 3)
-            finish_run(conn, summary.run_id, summary.status, summary.for_log(), error)
+        args = {"collections": names, "database": database, "batch_size": batch_size}
+        secrets = runlog.secret_values(settings)
+        with runlog.run(conn, summary.run_id, STEP, args, secrets=secrets) as run:
+            summary.status = "failed"  # until every collection is copied
+            try:
+                for name in names:
+                    source = mc[database][name]
+                    out = summary.collections[name] = CollectionSummary()
+                    table = COLLECTIONS[name]
+                    copy_incremental(conn, source, table, name, summary.run_id, batch_size, out)
+                    in_pg = conn.execute(f"select count(*) from {table}").fetchone()[0]
+                    if sweep or source.count_documents({}) > in_pg:
+                        sweep_missing(conn, source, table, summary.run_id, batch_size, out)
+                summary.status = "succeeded"
+            finally:
+                summary.elapsed_s = round(time.monotonic() - t0, 3)
+                run.summary = summary.for_log()
     return summary

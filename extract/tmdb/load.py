@@ -42,9 +42,8 @@ from extract.tmdb.mongo_sink import upsert_movies
 from extract.tmdb.paging import Listing, discover_listing, list_ids
 from extract.tmdb.postgres_sink import insert_errors, insert_movies, record_list_failure
 from extract.tmdb.records import SOURCE, Outcome, landed_rows
-from moviepipe import db
+from moviepipe import db, runlog
 from moviepipe.config import Settings
-from moviepipe.runlog import finish_run, new_run_id, start_run
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +142,12 @@ def _listed_ids(
     return found
 
 
+def _failure_text(exc: BaseException, secrets: list[str]) -> str:
+    if isinstance(exc, TmdbAuthError):
+        return runlog.mask_secrets(f"TMDB rejected the credentials, run aborted: {exc}", secrets)
+    return runlog.error_text(exc, secrets)
+
+
 def run_tmdb_extract(
     settings: Settings,
     *,
@@ -165,7 +170,7 @@ def run_tmdb_extract(
     started = datetime.now(UTC)
     t0 = time.monotonic()
     movie_ids = list(movie_ids) if movie_ids is not None else None
-    run_id = new_run_id(SOURCE)
+    run_id = runlog.new_run_id(SOURCE)
     summary = ExtractSummary(run_id)
     batch_size = batch_size or settings.tunables.tmdb.batch_size
     concurrency = settings.tunables.tmdb.concurrency
@@ -184,43 +189,43 @@ def run_tmdb_extract(
     bronze = BronzeWriter(Path(bronze_dir), started, run_id) if bronze_dir else None
     with mongo.client(settings) as mc, db.connect(settings, "loader", autocommit=True) as conn:
         coll = mc[mongo_db or settings.tunables.mongo.database]["movies"]
-        start_run(conn, run_id, STEP, args)
-        try:
-            ids = list(dict.fromkeys(int(i) for i in movie_ids)) if movie_ids is not None else []
-            listings = [discover_listing(discover_pages, popular=popular)] if discover_pages else []
-            if changes:
-                windows = change_log.change_windows_since(conn, since, today)
-                listings += change_log.change_listings(windows)
-            if listings:
-                ids = list(dict.fromkeys(ids + _listed_ids(client, conn, summary, listings)))
-            elif movie_ids is None and not changes:
-                ids = list(settings.tunables.tmdb.default_movie_ids)
-            summary.ids_total = len(ids)
-            abort = threading.Event()
-            with tqdm(total=len(ids), unit="movie", disable=not progress, desc="tmdb") as bar:
-                for batch in fetch_batches(client, ids, concurrency, batch_size, abort):
-                    new, unchanged = land_batch(conn, batch, run_id, mongo_coll=coll, bronze=bronze)
-                    summary.count(batch, new, unchanged)
-                    bar.update(len(batch))
-            summary.settle()
-        except TmdbAuthError as exc:
-            summary.status = "failed"
-            summary.error = f"TMDB rejected the credentials, run aborted: {exc}"
-            raise
-        except BaseException as exc:
-            summary.status = "failed"
-            summary.error = f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            if bronze is not None:
-                bronze.close()
-            if own_client:
-                client.close()
-            _fill_stats(summary, client, t0)
-            with conn.transaction():
-                finish_run(conn, run_id, summary.status, summary.for_log(), summary.error)
-                if changes and summary.status == "succeeded":
-                    change_log.advance_bookmark(conn, today, run_id)
+        secrets = runlog.secret_values(settings)
+        with runlog.run(conn, run_id, STEP, args, secrets=secrets) as run:
+            if changes:  # the bookmark moves only with a logged, succeeded finish
+                run.on_success(lambda c: change_log.advance_bookmark(c, today, run_id))
+            try:
+                listings = (
+                    [discover_listing(discover_pages, popular=popular)] if discover_pages else []
+                )
+                if changes:
+                    windows = change_log.change_windows_since(conn, since, today)
+                    listings += change_log.change_listings(windows)
+                ids = list(dict.fromkeys(int(i) for i in movie_ids or []))
+                if listings:
+                    ids = list(dict.fromkeys(ids + _listed_ids(client, conn, summary, listings)))
+                elif movie_ids is None and not changes:
+                    ids = list(settings.tunables.tmdb.default_movie_ids)
+                summary.ids_total = len(ids)
+                abort = threading.Event()
+                with tqdm(total=len(ids), unit="movie", disable=not progress, desc="tmdb") as bar:
+                    for batch in fetch_batches(client, ids, concurrency, batch_size, abort):
+                        new, unchanged = land_batch(
+                            conn, batch, run_id, mongo_coll=coll, bronze=bronze
+                        )
+                        summary.count(batch, new, unchanged)
+                        bar.update(len(batch))
+                summary.settle()
+            except BaseException as exc:
+                summary.status = "failed"
+                summary.error = run.error = _failure_text(exc, secrets)
+                raise
+            finally:
+                if bronze is not None:
+                    bronze.close()
+                if own_client:
+                    client.close()
+                _fill_stats(summary, client, t0)
+                run.summary, run.status = summary.for_log(), summary.status
     return summary
 
 
