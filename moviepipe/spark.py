@@ -4,6 +4,11 @@
 Scala 2.13) and the PostgreSQL JDBC driver into ``.local/jars/spark`` from
 Maven Central; pyspark's wheel ships neither.
 
+Spark's own log goes to ``.local/log/spark-<app>.log`` (INFO and up, rolled at 50 MB);
+the console gets its errors only. That takes a log4j2 configuration
+(``.local/spark/log4j2.properties``, written here) given to the JVM at launch: the JVM's
+startup warnings come before any Python call could set a level.
+
 Usage::
 
     from moviepipe.spark import build_spark_session
@@ -13,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +31,69 @@ if TYPE_CHECKING:
 
 class SparkSetupError(RuntimeError):
     pass
+
+
+LOG_FILE_PROPERTY = "moviepipe.spark.log"  # JVM system property: this session's log file
+# Spark's log4j2-defaults.properties with a rolling file for everything and the console for
+# errors only.
+LOG4J2_PROPERTIES = f"""\
+# Written by moviepipe/spark.py; changes here are overwritten.
+status = error
+rootLogger.level = info
+rootLogger.appenderRef.file.ref = file
+rootLogger.appenderRef.console.ref = console
+rootLogger.appenderRef.console.level = error
+
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
+
+appender.file.type = RollingFile
+appender.file.name = file
+appender.file.fileName = ${{sys:{LOG_FILE_PROPERTY}}}
+appender.file.filePattern = ${{sys:{LOG_FILE_PROPERTY}}}.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = %d{{yy/MM/dd HH:mm:ss.SSS}} %p %t %c{{1}}: %m%n%ex
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 50MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 3
+
+# PySpark's gateway initialises logging as a shell does: unless the gateway's logger has the
+# root's level, Spark prints "Setting default log level" and filters the console itself.
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = info
+logger.jetty.name = org.sparkproject.jetty
+logger.jetty.level = warn
+logger.jetty2.name = org.sparkproject.jetty.util.component.AbstractLifeCycle
+logger.jetty2.level = error
+logger.parquet.name = org.apache.parquet.CorruptStatistics
+logger.parquet.level = error
+"""
+
+
+def log_config_path(settings: Settings) -> Path:
+    return settings.home / "spark" / "log4j2.properties"
+
+
+def spark_log_path(settings: Settings, app_name: str) -> Path:
+    """``.local/log/spark-<app>.log``: one file per application, never two JVMs rolling one."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", app_name).strip("-") or "spark"
+    return settings.log_dir / f"spark-{slug}.log"
+
+
+def write_log_config(settings: Settings) -> Path:
+    """Write the log4j2 configuration if it is missing or differs; returns its path."""
+    path = log_config_path(settings)
+    if not path.exists() or path.read_text(encoding="utf-8") != LOG4J2_PROPERTIES:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # sessions may start side by side
+        tmp.write_text(LOG4J2_PROPERTIES, encoding="utf-8")
+        tmp.replace(path)
+    return path
 
 
 def spark_jars(settings: Settings) -> list[Path]:
@@ -58,9 +127,17 @@ def spark_conf(
         "spark.sql.shuffle.partitions": settings.tunables.spark.shuffle_partitions,
         "spark.ui.enabled": str(settings.tunables.spark.ui_enabled).lower(),
         "spark.sql.session.timeZone": "UTC",
+        # The stage progress bar is console noise too: \r-redrawn lines in every log file.
+        "spark.ui.showConsoleProgress": "false",
         "spark.local.dir": str(settings.home / "spark" / "tmp"),
         "spark.sql.warehouse.dir": str(settings.home / "spark" / "warehouse"),
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={settings.home / 'spark'}",
+        "spark.driver.extraJavaOptions": " ".join(
+            [
+                f"-Dderby.system.home={settings.home / 'spark'}",
+                f"-Dlog4j2.configurationFile={log_config_path(settings).as_uri()}",
+                f"-D{LOG_FILE_PROPERTY}={spark_log_path(settings, app_name)}",
+            ]
+        ),
     }
     if settings.spark_master.startswith("local"):
         conf["spark.driver.host"] = "127.0.0.1"
@@ -77,6 +154,8 @@ def build_spark_session(
     jars = spark_jars(settings)
     check_versions(jars)
     (settings.home / "spark" / "tmp").mkdir(parents=True, exist_ok=True)
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    write_log_config(settings)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use our venv
     if settings.spark_master.startswith("local"):
         # Keep the driver on loopback: the machine's other interfaces may not route.
@@ -84,6 +163,6 @@ def build_spark_session(
     builder = SparkSession.builder
     for key, value in spark_conf(settings, app_name, jars, extra).items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
-    return spark
+    # No setLogLevel: the configuration above sets the levels, and a level set here would
+    # also cut the file's INFO lines.
+    return builder.getOrCreate()

@@ -165,50 +165,40 @@ def run_land(
     spark = build_spark_session(
         settings,
         "moviepipe-land",
-        extra={
-            "spark.driver.memory": cfg.driver_memory,
-            "spark.ui.showConsoleProgress": "false",
-        },
+        extra={"spark.driver.memory": cfg.driver_memory},
     )
     writer = BatchWriter(settings, rules, run_id, ckpt)
-    with db.connect(settings, "loader") as conn:
-        runlog.start_run(
-            conn, run_id, "stream land", {"available_now": available_now, "checkpoint": str(ckpt)}
-        )
-    status, error = "failed", None
+    args = {"available_now": available_now, "checkpoint": str(ckpt)}
     try:
-        source = (
-            spark.readStream.format("kafka")
-            .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
-            .option("subscribe", ",".join(settings.topics))
-            .option("startingOffsets", "earliest")
-            .option("failOnDataLoss", "false")
-            .option("maxOffsetsPerTrigger", max_offsets or cfg.max_offsets_per_trigger)
-            # A task reads its offset range and, at the end of a partition's log, waits
-            # fetch.max.wait.ms (500 ms by default) for bytes that never come: 12 partitions
-            # on 2 cores cost ~3 s a micro-batch. A short wait makes that a few milliseconds.
-            .option("kafka.fetch.max.wait.ms", str(cfg.fetch_max_wait_ms))
-            .load()
-        )
-        writer_stream = source.writeStream.foreachBatch(writer).option(
-            "checkpointLocation", str(ckpt)
-        )
-        if available_now:
-            writer_stream = writer_stream.trigger(availableNow=True)
-        else:
-            writer_stream = writer_stream.trigger(processingTime=cfg.trigger_interval)
-        query = writer_stream.queryName("moviepipe_land").start()
-        try:
-            query.awaitTermination()
-        except KeyboardInterrupt:
-            query.stop()
-        status = "succeeded"
-    except Exception as exc:
-        error = str(exc)[:2000]
-        raise
+        # A connection per write: none idles through a run that lasts hours.
+        with runlog.run(lambda: db.connect(settings, "loader"), run_id, "stream land", args) as run:
+            run.summary = writer.totals  # the same dict, as far as it got
+            source = (
+                spark.readStream.format("kafka")
+                .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
+                .option("subscribe", ",".join(settings.topics))
+                .option("startingOffsets", "earliest")
+                .option("failOnDataLoss", "false")
+                .option("maxOffsetsPerTrigger", max_offsets or cfg.max_offsets_per_trigger)
+                # A task reads its offset range and, at the end of a partition's log, waits
+                # fetch.max.wait.ms (500 ms by default) for bytes that never come: 12 partitions
+                # on 2 cores cost ~3 s a micro-batch. A short wait makes that a few milliseconds.
+                .option("kafka.fetch.max.wait.ms", str(cfg.fetch_max_wait_ms))
+                .load()
+            )
+            writer_stream = source.writeStream.foreachBatch(writer).option(
+                "checkpointLocation", str(ckpt)
+            )
+            if available_now:
+                writer_stream = writer_stream.trigger(availableNow=True)
+            else:
+                writer_stream = writer_stream.trigger(processingTime=cfg.trigger_interval)
+            query = writer_stream.queryName("moviepipe_land").start()
+            try:
+                query.awaitTermination()
+            except KeyboardInterrupt:
+                query.stop()
     finally:
-        with db.connect(settings, "loader") as conn:
-            runlog.finish_run(conn, run_id, status, writer.totals, error)
         writer.close()
         spark.stop()
     return {"run_id": run_id, **writer.totals}
