@@ -8,15 +8,13 @@ import pytest
 from moviepipe import db
 from moviepipe.config import Settings
 from serving.metabase.definition import load_definition
-from tests.serving.gold import gold_database
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def gold(stack: Settings):
-    with gold_database(stack, "metabase") as settings:
-        yield settings
+@pytest.fixture
+def gold(gold_settings: Settings) -> Settings:
+    return gold_settings  # the serving tests' shared gold build (tests/serving/conftest.py)
 
 
 def test_every_question_runs_as_the_reader_and_plots_its_own_columns(gold):
