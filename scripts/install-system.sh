@@ -13,6 +13,7 @@ done
 [[ $have_pg == 1 ]] || need+=(postgresql postgresql-contrib)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
+command -v wrk >/dev/null || need+=(wrk)  # the API benchmark's load generator (bench/bench_api.py)
 # Headless Chromium for the docs site's browser test (Playwright drives /usr/bin/chromium;
 # its own browser download is not reachable here).
 command -v chromium >/dev/null || need+=(chromium)
