@@ -16,8 +16,9 @@ from extract.cli import extract
 from moviepipe.cli import main
 from moviepipe.warehouse_cli import lint_sql, rules, transform
 from orchestration.cli import airflow, lineage
-from quality.cli import publish
+from quality.cli import publish, quality
 from serving.charts.cli import charts
+from serving.metabase.cli import metabase
 from serving.site.cli import docs
 from streaming.cli import stream
 
@@ -33,7 +34,9 @@ COMMAND_GROUPS: tuple[click.Command, ...] = (
     airflow,
     lineage,
     publish,
+    quality,
     charts,
+    metabase,
 )
 
 for _command in COMMAND_GROUPS:
