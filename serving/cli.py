@@ -3,7 +3,8 @@
 Usage::
 
     moviepipe serve                         # http://127.0.0.1:8000/docs
-    moviepipe serve --host 0.0.0.0 --port 8080
+    moviepipe serve --host 0.0.0.0 --port 8080 --cache-size 0
+    python -m serving.cli --port 8001       # the same, without the moviepipe group
 """
 
 from __future__ import annotations
@@ -37,12 +38,30 @@ def uvicorn_options(host: str, port: int, log_level: str) -> dict[str, object]:
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
+@click.option(
+    "--cache-size",
+    type=click.IntRange(0),
+    default=None,
+    help="Answers kept per gold version (default 4096; 0: every request reads PostgreSQL).",
+)
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, log_level: str) -> None:
+def serve(
+    settings: Settings | None, host: str, port: int, log_level: str, cache_size: int | None
+) -> None:
     """The REST API over gold as the reader role (Swagger UI at /docs, works offline)."""
     import uvicorn
 
+    from moviepipe.config import load_settings
     from serving.api import create_app
+    from serving.api.config import ApiConfig
+
+    settings = settings or load_settings()  # None when run as `python -m serving.cli`
 
     click.echo(f"moviepipe API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings), **uvicorn_options(host, port, log_level))  # type: ignore[arg-type]
+    config = ApiConfig() if cache_size is None else ApiConfig(response_cache_size=cache_size)
+    app = create_app(settings, config)
+    uvicorn.run(app, **uvicorn_options(host, port, log_level))  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":  # `python -m serving.cli`: the same command outside `moviepipe`
+    serve()

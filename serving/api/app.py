@@ -2,7 +2,8 @@
 
 Nothing happens at import time and nothing connects in ``create_app``: the pool
 (:mod:`serving.api.db`) opens when the server starts the app and closes when it
-stops. Swagger UI (``/docs``) and ReDoc (``/redoc``) are served from the assets
+stops, with the task that keeps the response cache on the published gold
+(:mod:`serving.api.cache`). Swagger UI (``/docs``) and ReDoc (``/redoc``) are served from the assets
 packaged in ``fastapi-offline``, so they work without network access.
 
 Errors: 404 (unknown name) and 422 (bad parameter) are declared on every route;
@@ -30,6 +31,7 @@ from psycopg_pool import PoolTimeout
 
 from moviepipe.config import Settings
 from serving.api import health, routes
+from serving.api.cache import ResponseCache, ResponseCacheMiddleware, gold_watcher
 from serving.api.config import ApiConfig
 from serving.api.db import open_pool
 from serving.api.models import Problem
@@ -94,15 +96,23 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _problem(503, f"database unavailable ({type(exc).__name__}); retry later")
 
 
-def create_app(settings: Settings, config: ApiConfig | None = None) -> FastAPI:
-    """The API over ``settings``' database; connects only when the app starts."""
+def create_app(settings: Settings | None, config: ApiConfig | None = None) -> FastAPI:
+    """The API over ``settings``' database; connects only when the app starts.
+
+    ``settings=None`` gives an app for its OpenAPI schema only (the docs site): it
+    refuses to start.
+    """
     config = config or ApiConfig()
+    cache = ResponseCache(config.response_cache_size)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings is None:
+            raise RuntimeError("create_app(None) serves no requests: pass Settings")
         app.state.pool = await open_pool(settings, config)
         try:
-            yield
+            async with gold_watcher(app.state.pool, cache, config.gold_check_interval_s):
+                yield
         finally:
             await app.state.pool.close()
 
@@ -115,6 +125,8 @@ def create_app(settings: Settings, config: ApiConfig | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.config = config
+    app.state.cache = cache
+    app.add_middleware(ResponseCacheMiddleware, cache=cache)
     app.include_router(routes.router)
     app.include_router(health.router)
     _install_error_handlers(app)

@@ -1,4 +1,4 @@
-"""Tunables of the REST API (pool and timeouts), with their defaults.
+"""Tunables of the REST API (pool, timeouts, response cache), with their defaults.
 
 ``create_app(settings, ApiConfig(pool_max_size=4))`` overrides any of them; the
 defaults are what ``moviepipe serve`` uses.
@@ -24,3 +24,7 @@ class ApiConfig(BaseModel):
     statement_timeout_ms: int = Field(default=3000, ge=1)
     # The publish's lock_timeout is 50 ms: a reader must never hold a transaction open.
     idle_in_transaction_timeout_ms: int = Field(default=5000, ge=1)
+    # GET /api/... answers kept per published gold version (serving/api/cache.py); 0: off.
+    response_cache_size: int = Field(default=4096, ge=0)
+    # How often the published gold's version is read: the most a cached answer lags a publish.
+    gold_check_interval_s: float = Field(default=0.5, gt=0)
