@@ -18,6 +18,7 @@ from moviepipe.warehouse_cli import lint_sql, rules, transform
 from orchestration.cli import airflow, lineage
 from quality.cli import publish, quality
 from serving.charts.cli import charts
+from serving.cli import serve
 from serving.metabase.cli import metabase
 from serving.site.cli import docs
 from streaming.cli import stream
@@ -37,6 +38,7 @@ COMMAND_GROUPS: tuple[click.Command, ...] = (
     quality,
     charts,
     metabase,
+    serve,
 )
 
 for _command in COMMAND_GROUPS:
