@@ -8,8 +8,9 @@ always whole from one version. Without a known version (database unreachable at 
 last check) nothing is cached. Only 200 answers are kept; the exact path and query
 string are the key, so a hit is the answer the same request got from the database.
 
-Measured (2 cores, sample gold, ``python -m bench api``): a hit costs ~0.3 ms of CPU,
-a miss ~0.8 ms (routing, validation, one round trip to PostgreSQL, serialization).
+Measured (server CPU per request around a ``wrk`` run, sample gold): a hit ~0.04 ms,
+a miss 0.76 ms on top_movies and 0.93 ms on a search (routing, validation, one round
+trip to PostgreSQL, serialization); docs/api.md has the load figures.
 
 Usage::
 
