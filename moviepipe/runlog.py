@@ -11,7 +11,8 @@ Usage::
 
     run_id = runlog.new_run_id("tmdb")
     with db.connect(settings, "loader", autocommit=True) as conn:
-        with runlog.run(conn, run_id, "extract tmdb", {"changes": True}) as run:
+        args, secrets = {"changes": True}, runlog.secret_values(settings)
+        with runlog.run(conn, run_id, "extract tmdb", args, secrets=secrets) as run:
             mark = runlog.get_bookmark(conn, "tmdb.changes")
             ...
             run.summary.update(fetched=42)
@@ -21,7 +22,9 @@ Usage::
 
 ``run`` logs the row as ``running`` when the block starts, and when it ends the final
 status, the summary and, if the block raised (``KeyboardInterrupt`` and SIGTERM included),
-``failed`` with the error text, secrets masked; the exception is then re-raised.
+``failed`` with the error text, secrets masked; the exception is then re-raised. A run
+that lasts hours passes a function that opens a connection (``lambda: db.connect(...)``)
+instead of a connection.
 """
 
 from __future__ import annotations
