@@ -218,7 +218,7 @@ def bench_fallback(settings, rules, n: int, seed: int) -> dict:
 
 
 def _run_seconds(settings, run_id: str) -> float:
-    """The run as ops.run_log timed it: from start_run to finish_run."""
+    """The run as ops.run_log timed it: from its logged start to its logged finish."""
     from moviepipe import db
 
     with db.connect(settings, "admin") as conn:
