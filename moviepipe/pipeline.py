@@ -59,6 +59,9 @@ def plan(*, events: int = 5000, spark_offline: bool = False) -> list[Step]:
         Step("extract mongo", ("extract", "mongo")),
         Step("enrich", ("enrich",)),
         Step("transform", ("transform",)),
+        # dbt built gold_build; the gate validates raw, silver and the build and, on a pass,
+        # publishes it as gold (docs/quality.md). A failure stops the run, gold unchanged.
+        Step("quality", ("quality",)),
         Step("stream reconcile", ("stream", "reconcile"), fatal=False),
     ]
 

@@ -115,6 +115,18 @@ class OrchestrationTunables(Section):
     supervisor_every_min: PositiveInt = 5
 
 
+class QualityTunables(Section):
+    # Quality gates (docs/quality.md): at most this share of the last landing's messages
+    # may be dead letters; a gold candidate may lose at most this share of any table's rows
+    # against the published gold.
+    max_dead_letter_share: float = Field(default=0.05, ge=0, le=1)
+    max_row_loss_share: float = Field(default=0.1, ge=0, le=1)
+    # Event timestamps before this are not sane (ISO date).
+    min_event_date: str = "1990-01-01"
+    # GX data docs: a directory under MOVIEPIPE_HOME.
+    docs_dir: str = "docs/gx"
+
+
 class Tunables(Section):
     """The whole file; a section left out of the YAML takes its defaults."""
 
@@ -125,6 +137,7 @@ class Tunables(Section):
     spark: SparkTunables = SparkTunables()
     streaming: StreamingTunables = StreamingTunables()
     orchestration: OrchestrationTunables = OrchestrationTunables()
+    quality: QualityTunables = QualityTunables()
 
 
 def describe_errors(source: str, exc: ValidationError) -> str:

@@ -28,22 +28,11 @@ from moviepipe import db
 from moviepipe.config import Settings
 from moviepipe.dbt_runner import default_target_path
 from quality.publish import ensure_schemas
+from quality.suites import KPI_TOP_N_TABLES
 from tests.warehouse import fixtures
 
 MOVIEPIPE = str(Path(sys.executable).with_name("moviepipe"))
-KPI_TABLES = (
-    "kpi_highest_revenue",
-    "kpi_highest_budget",
-    "kpi_highest_profit",
-    "kpi_highest_roi",
-    "kpi_lowest_roi",
-    "kpi_highest_rated",
-    "kpi_lowest_rated",
-    "kpi_most_popular",
-    "kpi_top_directors",
-    "kpi_top_franchises",
-    "kpi_franchise_vs_standalone",
-)
+KPI_TABLES = (*KPI_TOP_N_TABLES, "kpi_franchise_vs_standalone")
 
 
 def moviepipe(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

@@ -5,12 +5,17 @@ movies_curated as (
     select * from {{ ref('movies_curated') }}
 ),
 
+iso_languages as (
+    select * from {{ ref('iso_languages') }}
+),
+
 final as (
     select
         movie_id,
         title,
         original_title,
-        original_language,
+        movies_curated.original_language,
+        iso_languages.language_name as original_language_name,
         status,
         release_date,
         release_year,
@@ -34,6 +39,8 @@ final as (
         imdb_id,
         _loaded_at
     from movies_curated
+    left join iso_languages
+        on movies_curated.original_language = iso_languages.language_code
 )
 
 select * from final
