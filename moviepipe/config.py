@@ -50,6 +50,7 @@ SECRET_ENV_VARS = (
     "MOVIEPIPE_READER_PASSWORD",
     "TMDB_API_KEY",
     "TMDB_READ_ACCESS_TOKEN",
+    "METABASE_ADMIN_PASSWORD",
 )
 
 
@@ -103,6 +104,12 @@ class Settings(BaseSettings):
     tmdb_base_url: str = "https://api.themoviedb.org/3"
 
     spark_master: str = "local[2]"
+
+    # Metabase's first admin, created by `moviepipe metabase provision` (no default
+    # password: a dashboard server must not come up with a known one).
+    moviepipe_metabase_url: str = "http://127.0.0.1:3000"
+    metabase_admin_email: str | None = None
+    metabase_admin_password: SecretStr | None = None
 
     # The real public data sets (TMDB 5000, MovieLens) for benchmarks and replays;
     # read by path, never copied into the project.

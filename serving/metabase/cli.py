@@ -12,15 +12,12 @@ Usage::
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from moviepipe.cli_support import EXIT_INPUT, echo_json, exits_on, fail, json_option
 from moviepipe.config import Settings
-
-DEFAULT_URL = "http://127.0.0.1:3000"
 
 
 def _connection(settings: Settings, host: str | None, port: int | None) -> dict[str, object]:
@@ -40,13 +37,7 @@ def metabase() -> None:
 
 
 @metabase.command("provision")
-@click.option(
-    "--url",
-    envvar="MOVIEPIPE_METABASE_URL",
-    default=DEFAULT_URL,
-    show_default=True,
-    help="Metabase's address (env MOVIEPIPE_METABASE_URL).",
-)
+@click.option("--url", default=None, help="Metabase's address (default MOVIEPIPE_METABASE_URL).")
 @click.option("--db-host", default=None, help="PostgreSQL host as Metabase sees it (PGHOST).")
 @click.option("--db-port", type=int, default=None, help="PostgreSQL port as Metabase sees it.")
 @click.option(
@@ -60,7 +51,7 @@ def metabase() -> None:
 @click.pass_obj
 def provision_cmd(
     settings: Settings,
-    url: str,
+    url: str | None,
     db_host: str | None,
     db_port: int | None,
     definition_file: Path | None,
@@ -71,9 +62,11 @@ def provision_cmd(
     from serving.metabase.definition import DEFINITION_FILE, DefinitionError, load_definition
     from serving.metabase.provision import Admin, provision
 
-    # Secrets from the environment only: a command-line option would show in `ps`.
-    email = os.environ.get("METABASE_ADMIN_EMAIL", "")
-    password = os.environ.get("METABASE_ADMIN_PASSWORD", "")
+    # Secrets from the environment only (Settings): a command-line option would show in `ps`.
+    url = url or settings.moviepipe_metabase_url
+    email = settings.metabase_admin_email or ""
+    secret = settings.metabase_admin_password
+    password = secret.get_secret_value() if secret else ""
     if not email or not password:
         fail("set METABASE_ADMIN_EMAIL and METABASE_ADMIN_PASSWORD", EXIT_INPUT)
     connection = _connection(settings, db_host, db_port)

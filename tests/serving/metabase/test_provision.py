@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 from pydantic import SecretStr
 
-from moviepipe.config import load_settings
+from moviepipe.config import Settings, load_settings
 from serving.metabase.cli import metabase
 from serving.metabase.client import MetabaseClient, MetabaseError
 from serving.metabase.definition import (
@@ -184,12 +184,17 @@ def test_bad_definition_is_refused(tmp_path, edit, message):
         load_definition(bad)
 
 
-def test_cli_provisions_from_the_environment_and_prints_no_secret(mb, monkeypatch):
-    settings = load_settings().model_copy(
+def env_settings() -> Settings:
+    """The settings as the command line loads them from the environment (read once)."""
+    return load_settings().model_copy(
         update={"moviepipe_reader_password": SecretStr(READER_PASSWORD), "pgdatabase": "moviepipe"}
     )
+
+
+def test_cli_provisions_from_the_environment_and_prints_no_secret(mb, monkeypatch):
     monkeypatch.setenv("METABASE_ADMIN_EMAIL", ADMIN.email)
     monkeypatch.setenv("METABASE_ADMIN_PASSWORD", ADMIN.password)
+    settings = env_settings()
     runner = CliRunner()
     args = ["provision", "--url", mb.url, "--db-host", "postgres", "--db-port", "5432", "--json"]
 
@@ -207,12 +212,12 @@ def test_cli_provisions_from_the_environment_and_prints_no_secret(mb, monkeypatc
         assert ADMIN.password not in output and READER_PASSWORD not in output
 
     monkeypatch.setenv("METABASE_ADMIN_PASSWORD", "not-the-password")
-    wrong = runner.invoke(metabase, args, obj=settings)
+    wrong = runner.invoke(metabase, args, obj=env_settings())
     assert wrong.exit_code == 1
     assert "error: metabase: POST /api/session: HTTP 401" in wrong.output
     assert "not-the-password" not in wrong.output
 
     monkeypatch.delenv("METABASE_ADMIN_PASSWORD")
-    missing = runner.invoke(metabase, args, obj=settings)
+    missing = runner.invoke(metabase, args, obj=env_settings())
     assert missing.exit_code == 2
     assert "METABASE_ADMIN_PASSWORD" in missing.output
