@@ -6,7 +6,10 @@ Every integration test gets isolated resources on the shared servers:
   (``mp_test_<random>``), dropped at the end of the session;
 * ``topic_settings``: settings whose topic names carry a unique prefix, with
   those topics created;
-* ``mongo_db_name``: a unique MongoDB database name, dropped afterwards.
+* ``mongo_db_name``: a unique MongoDB database name, dropped afterwards;
+* ``gold_settings``: one database with a built and published gold for every test that
+  only reads gold (charts, docs site, API, Metabase questions, notebook): building one
+  through the real CLI takes about half a minute; ``empty_settings``: one dbt never built.
 """
 
 from __future__ import annotations
@@ -60,3 +63,19 @@ def mongo_db_name(stack: Settings) -> Iterator[str]:
     yield name
     with mongo.client(stack) as mc:
         mc.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def gold_settings(stack: Settings) -> Iterator[Settings]:
+    from tests.serving.gold import gold_database
+
+    with gold_database(stack, "serving") as settings:
+        yield settings
+
+
+@pytest.fixture(scope="session")
+def empty_settings(stack: Settings) -> Iterator[Settings]:
+    from tests.serving.gold import empty_database
+
+    with empty_database(stack, "serving_empty") as settings:
+        yield settings
