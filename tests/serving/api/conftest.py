@@ -2,7 +2,7 @@
 
 ``api_url`` is the base URL of a uvicorn server (in a thread, its own event loop,
 one worker) running ``create_app`` over the gold database built from the
-warehouse fixtures by the real CLI (tests/serving/conftest.py ``gold_settings``).
+warehouse fixtures by the real CLI (tests/conftest.py ``gold_settings``).
 """
 
 from __future__ import annotations
