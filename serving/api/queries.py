@@ -1,7 +1,7 @@
 """The SQL of every endpoint, as pure functions of validated parameters.
 
-Only fixed fragments and identifiers from the tables below become SQL text; every
-value a client sends is a bound parameter (``%(name)s``). Nothing here does I/O.
+Only fixed fragments and the fixed table and column names below become SQL text;
+every value a client sends is a bound parameter (``%(name)s``). Nothing here does I/O.
 
 Usage::
 
@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-
-from psycopg import sql
 
 # KPI marts: URL name -> (table, order by, what it is). tests check it against dbt's kpi/.
 KPIS: dict[str, tuple[str, str, str]] = {
@@ -81,18 +79,22 @@ limit %(limit)s offset %(offset)s
 """
 
 
-def emotion_trends(scope: str) -> sql.Composed:
+# Plain strings built once from the fixed names above (lowercase identifiers that need
+# no quoting): nothing is composed per request.
+_TRENDS = {scope: EMOTION_TRENDS.format(key=key)
+           for scope, key in (("movie", "movie_id"), ("genre", "genre"))}  # fmt: skip
+_KPI_QUERIES = {name: f"select * from gold.{table} order by {order}"
+                for name, (table, order, _) in KPIS.items()}  # fmt: skip
+
+
+def emotion_trends(scope: str) -> str:
     """The trend query of one scope: ``movie`` keys on movie_id, ``genre`` on genre."""
-    key = {"movie": "movie_id", "genre": "genre"}[scope]
-    return sql.SQL(EMOTION_TRENDS).format(key=sql.Identifier(key))
+    return _TRENDS[scope]
 
 
-def kpi_query(name: str) -> sql.Composed:
+def kpi_query(name: str) -> str:
     """``select *`` from a KPI mart named in :data:`KPIS` (KeyError otherwise)."""
-    table, order, _ = KPIS[name]
-    return sql.SQL("select * from gold.{} order by {}").format(
-        sql.Identifier(table), sql.Identifier(order)
-    )
+    return _KPI_QUERIES[name]
 
 
 def like_pattern(text: str) -> str:
@@ -154,28 +156,24 @@ def search_filters(p: SearchParams) -> tuple[list[str], dict[str, Any]]:
     return conditions, params
 
 
-def search_movies(p: SearchParams) -> tuple[sql.Composed, dict[str, Any]]:
+def search_movies(p: SearchParams) -> tuple[str, dict[str, Any]]:
     """The search query: filters, the sort column (nulls last), ties by movie id."""
     conditions, params = search_filters(p)
-    where = sql.SQL(" where " + " and ".join(conditions) if conditions else "")
-    direction = sql.SQL("asc" if p.order == "asc" else "desc")
-    query = sql.SQL(
-        "{columns}{where} order by {sort} {direction} nulls last, movie_id asc"
+    where = " where " + " and ".join(conditions) if conditions else ""
+    sort = SEARCH_SORT_COLUMNS[p.sort]  # KeyError for anything but the five names
+    direction = "asc" if p.order == "asc" else "desc"
+    query = (
+        f"{SEARCH_COLUMNS}{where} order by {sort} {direction} nulls last, movie_id asc"
         " limit %(limit)s offset %(offset)s"
-    ).format(
-        columns=sql.SQL(SEARCH_COLUMNS),
-        where=where,
-        sort=sql.Identifier(SEARCH_SORT_COLUMNS[p.sort]),
-        direction=direction,
     )
     return query, {**params, "limit": p.limit, "offset": p.offset}
 
 
-def search_count(p: SearchParams) -> tuple[sql.Composed, dict[str, Any]]:
+def search_count(p: SearchParams) -> tuple[str, dict[str, Any]]:
     """How many movies match (for a page past the last one, which has no rows to count)."""
     conditions, params = search_filters(p)
     where = " where " + " and ".join(conditions) if conditions else ""
-    return sql.SQL("select count(*) as total from gold.dim_movie" + where), params
+    return "select count(*) as total from gold.dim_movie" + where, params
 
 
 def split_list(value: str | None) -> list[str]:

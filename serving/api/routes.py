@@ -30,14 +30,22 @@ NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: reject it as a bad pa
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": m.Problem, "description": "Unknown"}}
 
 
-def reject_unknown_query(request: Request) -> None:
+_ALLOWED_QUERY: dict[int, frozenset[str]] = {}
+
+
+async def reject_unknown_query(request: Request) -> None:
     """A query parameter the route does not declare is a 422 (a typo such as ``limt=5``
-    must not silently return the default page)."""
+    must not silently return the default page). ``async``: a plain ``def`` dependency
+    runs in the thread pool, a thread hop that was a quarter of a top_movies request's
+    profiled time."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    allowed = {p.alias for p in get_flat_dependant(dependant).query_params}
+    allowed = _ALLOWED_QUERY.get(id(route))
+    if allowed is None:
+        allowed = frozenset(p.alias for p in get_flat_dependant(dependant).query_params)
+        _ALLOWED_QUERY[id(route)] = allowed
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         raise RequestValidationError(
