@@ -2,7 +2,7 @@
 
 One database for the module: a sample sized for the gates (every KPI mart full),
 built, gated and published; then a bad batch (a vote average of 50, a negative
-budget, most movies no longer released so KPI marts fall short) that must fail
+budget, nine of twelve movies no longer released, so the top-5 KPI marts fall short) that must fail
 with the published gold byte-for-byte unchanged; then the fix, which publishes.
 """
 
@@ -63,7 +63,7 @@ def gated(stack: Settings, tmp_path_factory) -> Iterator[dict[str, Any]]:
         bad = [
             {**m, "vote_average": 50.0} if i == 0
             else {**m, "budget": -5 * M} if i == 1
-            else {**m, "status": "Rumored"} if i > 5 else m
+            else {**m, "status": "Rumored"} if i > 2 else m
             for i, m in enumerate(sample_movies())
         ]  # fmt: skip
         with db.connect(settings, "loader") as conn:
