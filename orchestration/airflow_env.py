@@ -21,7 +21,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from moviepipe.config import PROJECT_DIR, Settings
+from moviepipe.config import PROJECT_DIR, ROLES, Settings
 
 DAGS_FOLDER = PROJECT_DIR / "orchestration" / "dags"
 
@@ -53,6 +53,10 @@ def airflow_env(settings: Settings, base: Mapping[str, str] | None = None) -> di
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": "58080",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            # tmdb_daily's parse runs `dbt ls` (cosmos): about 5 s idle, over 30 s (Airflow's
+            # default import timeout) on the 2 shared cores under load.
+            "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "180",
+            "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "240",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home / "cosmos"),
             # cosmos keeps its `dbt ls` cache in an Airflow Variable: a database write at
@@ -68,6 +72,13 @@ def airflow_env(settings: Settings, base: Mapping[str, str] | None = None) -> di
             "MOVIEPIPE_TOPIC_PREFIX": settings.moviepipe_topic_prefix,
         }
     )
+    # The roles' passwords as the settings hold them (from .local/secrets.env or the
+    # environment), so a task's `moviepipe` step connects even under another home.
+    for role in ROLES:
+        password = settings.role_password(role)
+        if password:
+            name = "PGPASSWORD" if role == "admin" else f"MOVIEPIPE_{role.upper()}_PASSWORD"
+            env[name] = password
     return env
 
 

@@ -19,8 +19,9 @@ from orchestration.defaults import DEFAULT_ARGS, GOLD_ASSET, START, current_run_
     doc_md="""
 ### tmdb_daily
 The daily warehouse refresh, each task a `moviepipe` command:
-`extract tmdb --changes` → `extract mongo` → raw gate → dbt build (one task per model,
-astronomer-cosmos) → gold gate and publish (emits the gold Asset) → `docs`.
+`extract tmdb --changes` → `extract mongo` → `enrich` → raw gate (`rules check`) → dbt
+build into `gold_build` (astronomer-cosmos: one `dbt build`, one task per model showing its
+result) → gold gate and publish (`moviepipe quality`, emits the gold Asset) → `docs`.
 Every step logs under this DAG run's id in `ops.run_log` (`moviepipe lineage RUN_ID`).
 """,
 )
@@ -37,14 +38,19 @@ def tmdb_daily():
     def extract_mongo() -> str:
         return run_moviepipe(["extract", "mongo"], run_id=current_run_id())
 
+    @task(doc_md="`moviepipe enrich`: sentiment of the new comments into raw.comment_sentiment.")
+    def enrich() -> str:
+        return run_moviepipe(["enrich"], run_id=current_run_id())
+
     @task(doc_md="`moviepipe rules check`: the dbt rule macros match transform_rules.json.")
     def raw_gate() -> str:
         return run_moviepipe(["rules", "check"], run_id=current_run_id())
 
     @task(
         outlets=[GOLD_ASSET],
-        doc_md="`moviepipe quality`: every Great Expectations checkpoint; on a pass it "
-        "publishes the build as `gold` and this task emits the gold Asset.",
+        doc_md="`moviepipe quality`: the Great Expectations checkpoints on raw, silver and "
+        "the build; on a pass it publishes `gold_build` as `gold` and this task emits the "
+        "gold Asset. A failure leaves the published gold as it was.",
     )
     def gate_and_publish() -> str:
         return run_moviepipe(["quality"], run_id=current_run_id())
@@ -54,7 +60,7 @@ def tmdb_daily():
         return run_moviepipe(["docs"], run_id=current_run_id())
 
     build = dbt_build_group()
-    extract_tmdb_changes() >> extract_mongo() >> raw_gate() >> build
+    extract_tmdb_changes() >> extract_mongo() >> enrich() >> raw_gate() >> build
     build >> gate_and_publish() >> docs()
 
 

@@ -47,7 +47,20 @@ def test_tmdb_daily_runs_the_steps_in_order_with_one_task_per_dbt_model(dagbag):
         and not [u for u in t.upstream_task_ids if u.startswith("dbt_build.")]
     ]
     assert dbt_roots and all("raw_gate" in t.upstream_task_ids for t in dbt_roots)
+    assert dag.get_task("raw_gate").upstream_task_ids == {"enrich"}
     assert "docs" in dag.get_task("gate_and_publish").downstream_task_ids
+
+
+def test_the_one_dbt_build_runs_before_every_model_task(dagbag):
+    dag = dagbag.dags["tmdb_daily"]
+    dbt = [t for t in dag.tasks if t.task_id.startswith("dbt_build.")]
+    (root,) = [t for t in dbt if not any(u.startswith("dbt_build.") for u in t.upstream_task_ids)]
+    # cosmos' watcher: the producer runs `dbt build`; a model's task shows its node's result.
+    assert root.task_id == "dbt_build.dbt_producer_watcher"
+    assert type(root).__name__ == "DbtProducerWatcherOperator"
+    # The gate waits for every node's result.
+    ancestors = dag.get_task("gate_and_publish").get_flat_relative_ids(upstream=True)
+    assert {t.task_id for t in dbt} - {"dbt_build.dbt_producer_watcher_done"} <= ancestors
 
 
 def test_only_the_publish_task_emits_the_gold_asset(dagbag):
