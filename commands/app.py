@@ -22,6 +22,7 @@ from serving.cli import serve
 from serving.metabase.cli import metabase
 from serving.site.cli import docs
 from streaming.cli import stream
+from streaming.collector.cli import collect
 
 # Every command group under `moviepipe`, in the order `--help` lists them.
 COMMAND_GROUPS: tuple[click.Command, ...] = (
@@ -39,6 +40,7 @@ COMMAND_GROUPS: tuple[click.Command, ...] = (
     charts,
     metabase,
     serve,
+    collect,
 )
 
 for _command in COMMAND_GROUPS:
