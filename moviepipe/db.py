@@ -127,8 +127,11 @@ def _grants(settings: Settings, schemas: list[str], dbname: str) -> list[sql.Com
             continue
         s = ident(schema)
         stmts.append(sql.SQL("grant usage, create on schema {} to {}").format(s, transformer))
-    # The reader sees gold only, including tables dbt creates later.
+    # The reader sees gold only, including tables dbt creates later, plus the two
+    # functions that tell the API's /health the last gate and publish (006_health.sql).
     stmts += [
+        sql.SQL("grant usage on schema health to {}").format(reader),
+        sql.SQL("grant execute on all functions in schema health to {}").format(reader),
         sql.SQL("grant usage on schema gold to {}").format(reader),
         sql.SQL("grant select on all tables in schema gold to {}").format(reader),
         sql.SQL(

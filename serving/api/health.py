@@ -2,8 +2,9 @@
 
 200 while PostgreSQL answers (``status`` is ``degraded`` when gold is missing or
 empty), 503 when it does not. The gate and publish come from
-``ops.quality_results`` and ``ops.publish_log``; when the reader role may not read
-them (it only sees gold unless granted), those fields are null and ``detail`` says so.
+``ops.quality_results`` and ``ops.publish_log`` through the functions
+``health.last_gate()`` and ``health.last_publish()``, the reader's only way outside gold;
+null when nothing has run (or the database predates them, which ``detail`` says).
 """
 
 from __future__ import annotations
@@ -21,20 +22,9 @@ from serving.api.routes import reject_unknown_query
 
 GOLD_OID = "select to_regnamespace('gold')::oid as oid"
 GOLD_AS_OF = "select max(as_of_date) as as_of_date from gold.top_movies where period = 'all'"
-LAST_GATE = """
-with latest as (
-    select run_id from ops.quality_results order by checked_at desc, result_id desc limit 1
-)
-select q.run_id, bool_and(q.success) as success, max(q.checked_at) as checked_at,
-       coalesce(array_agg(q.checkpoint order by q.checkpoint) filter (where not q.success),
-                '{}') as failed_checkpoints
-from ops.quality_results as q
-join latest using (run_id)
-group by q.run_id
-"""
-LAST_PUBLISH = (
-    "select action, run_id, published_at from ops.publish_log order by publish_id desc limit 1"
-)
+# Security-definer functions (moviepipe/sql/006_health.sql): the reader reads no ops table.
+LAST_GATE = "select * from health.last_gate()"
+LAST_PUBLISH = "select * from health.last_publish()"
 
 router = APIRouter(dependencies=[Depends(reject_unknown_query)])
 
@@ -44,7 +34,12 @@ async def _optional(conn: psycopg.AsyncConnection, query: str) -> tuple[dict | N
     try:
         cur = await conn.execute(query)  # type: ignore[arg-type]
         return await cur.fetchone(), None  # type: ignore[return-value]
-    except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedTable) as exc:
+    except (
+        psycopg.errors.InsufficientPrivilege,
+        psycopg.errors.UndefinedTable,
+        psycopg.errors.UndefinedFunction,
+        psycopg.errors.InvalidSchemaName,
+    ) as exc:
         return None, f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
 
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from moviepipe import db
 from moviepipe.config import Settings
 from serving.api import queries
 from tests.warehouse.conftest import KPI_TABLES, query
@@ -238,6 +239,12 @@ def query_count_movies(client: httpx.Client) -> int:
 
 
 def test_health_reports_database_gold_and_gate(client: httpx.Client, api_gold: Settings) -> None:
+    with db.connect(api_gold, "admin") as conn:  # a gate run of two checkpoints, one failed
+        conn.execute(
+            "insert into ops.quality_results (run_id, checkpoint, layer, success) values"
+            " ('health-test', 'silver.movies_curated', 'silver', false),"
+            " ('health-test', 'gold_build.dim_movie', 'gold', true)"
+        )
     body = client.get("/health").json()
     assert body["status"] == "ok" and body["database"] is True
     oid = query(api_gold, "select to_regnamespace('gold')::oid as oid")[0]["oid"]
@@ -245,8 +252,13 @@ def test_health_reports_database_gold_and_gate(client: httpx.Client, api_gold: S
     as_of = query(api_gold, "select max(as_of_date) as d from gold.top_movies")[0]["d"]
     assert body["gold_as_of_date"] == as_of.isoformat()
     assert isinstance(body["gold_lag_days"], int)
-    # The reader sees gold only: the ops tables of the gate are reported as not visible.
-    assert body["gate"] is None and "ops" in body["detail"]
+    # Through health.last_gate()/last_publish(): the reader itself reads no ops table.
+    gate = body["gate"]
+    assert (gate["run_id"], gate["success"]) == ("health-test", False)
+    assert gate["failed_checkpoints"] == ["silver.movies_curated"]
+    published = query(api_gold, "select run_id from ops.publish_log order by publish_id desc")
+    assert body["last_publish"]["action"] in {"publish", "rollback"} and published
+    assert body["detail"] is None
 
 
 def test_swagger_ui_and_redoc_are_served_offline(client: httpx.Client) -> None:
