@@ -21,11 +21,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from psycopg_pool import PoolTimeout
 
@@ -96,6 +98,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _problem(503, f"database unavailable ({type(exc).__name__}); retry later")
 
 
+def site_dir(settings: Settings) -> Path:
+    """Where `moviepipe docs` writes the site that `/site` serves."""
+    return settings.home / "docs"
+
+
 def create_app(settings: Settings | None, config: ApiConfig | None = None) -> FastAPI:
     """The API over ``settings``' database; connects only when the app starts.
 
@@ -109,6 +116,7 @@ def create_app(settings: Settings | None, config: ApiConfig | None = None) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings is None:
             raise RuntimeError("create_app(None) serves no requests: pass Settings")
+        site_dir(settings).mkdir(parents=True, exist_ok=True)
         app.state.pool = await open_pool(settings, config)
         try:
             async with gold_watcher(app.state.pool, cache, config.gold_check_interval_s):
@@ -129,6 +137,10 @@ def create_app(settings: Settings | None, config: ApiConfig | None = None) -> Fa
     app.add_middleware(ResponseCacheMiddleware, cache=cache)
     app.include_router(routes.router)
     app.include_router(health.router)
+    if settings is not None:
+        # The docs site (`moviepipe docs`) under /site: one address for the API and the pages.
+        site = StaticFiles(directory=site_dir(settings), html=True, check_dir=False)
+        app.mount("/site", site, name="site")
     _install_error_handlers(app)
     app.openapi = _openapi_for_query_strings(app)  # type: ignore[method-assign]
     return app

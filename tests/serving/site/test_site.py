@@ -7,12 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from moviepipe.config import Settings
+from serving.api import create_app
 from serving.site.build import Page as SitePage
 from serving.site.build import RunSummary, render_index
+from tests.serving.api.conftest import ThreadServer
 from tests.warehouse.conftest import moviepipe
 
 CHROMIUM = "/usr/bin/chromium"
@@ -20,9 +23,15 @@ LOCAL_SCHEMES = {"file", "data", "about", "blob"}
 
 
 @pytest.fixture(scope="module")
-def site(gold_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("docs")
-    proc = moviepipe(gold_settings, "docs", "--out", str(out))
+def home(gold_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The gold build's settings with a home of their own, whose docs/ holds the site."""
+    return gold_settings.model_copy(update={"moviepipe_home": tmp_path_factory.mktemp("home")})
+
+
+@pytest.fixture(scope="module")
+def site(home: Settings) -> Path:
+    out = home.home / "docs"
+    proc = moviepipe(home, "docs", "--out", str(out))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out
 
@@ -102,3 +111,13 @@ def test_unbuilt_pages_say_how_to_build_them() -> None:
     html = render_index(pages, [], RunSummary(), datetime(2026, 1, 1))
     assert 'href="gx/index.html"' not in html
     assert "moviepipe quality" in html and "No charts yet" in html
+
+
+def test_serve_serves_the_site(site: Path, home: Settings) -> None:
+    with ThreadServer(create_app(home)) as url, httpx.Client(base_url=url) as client:
+        index = client.get("/site/")
+        assert index.status_code == 200 and "dbt docs" in index.text
+        for href in ("dbt/index.html", "api/index.html", "charts/yearly_trends.png"):
+            page = client.get(f"/site/{href}")
+            assert page.status_code == 200 and len(page.content) > 1000, href
+        assert client.get("/site/no-such-page.html").status_code == 404
