@@ -53,12 +53,13 @@ def serve(
 
     from moviepipe.config import load_settings
     from serving.api import create_app
-    from serving.api.config import ApiConfig
 
     settings = settings or load_settings()  # None when run as `python -m serving.cli`
 
     click.echo(f"moviepipe API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    config = ApiConfig() if cache_size is None else ApiConfig(response_cache_size=cache_size)
+    config = settings.tunables.api
+    if cache_size is not None:
+        config = config.model_copy(update={"response_cache_size": cache_size})
     app = create_app(settings, config)
     uvicorn.run(app, **uvicorn_options(host, port, log_level))  # type: ignore[arg-type]
 

@@ -32,9 +32,9 @@ from fastapi_offline import FastAPIOffline
 from psycopg_pool import PoolTimeout
 
 from moviepipe.config import Settings
+from moviepipe.tunables import ApiTunables
 from serving.api import health, routes
 from serving.api.cache import ResponseCache, ResponseCacheMiddleware, gold_watcher
-from serving.api.config import ApiConfig
 from serving.api.db import open_pool
 from serving.api.models import Problem
 
@@ -103,13 +103,13 @@ def site_dir(settings: Settings) -> Path:
     return settings.home / "docs"
 
 
-def create_app(settings: Settings | None, config: ApiConfig | None = None) -> FastAPI:
+def create_app(settings: Settings | None, config: ApiTunables | None = None) -> FastAPI:
     """The API over ``settings``' database; connects only when the app starts.
 
     ``settings=None`` gives an app for its OpenAPI schema only (the docs site): it
     refuses to start.
     """
-    config = config or ApiConfig()
+    config = config or (settings.tunables.api if settings else ApiTunables())
     cache = ResponseCache(config.response_cache_size)
 
     @asynccontextmanager

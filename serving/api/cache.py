@@ -2,7 +2,7 @@
 
 Gold changes only when the quality gate publishes (a schema swap); the published
 schema's OID names the version. A background task in the app's lifespan reads it
-every ``ApiConfig.gold_check_interval_s`` (:func:`watch_gold_version`) and the cache
+every ``ApiTunables.gold_check_interval_s`` (:func:`watch_gold_version`) and the cache
 empties when it changes, so a response is at most that old after a publish, and
 always whole from one version. Without a known version (database unreachable at the
 last check) nothing is cached. Only 200 answers are kept; the exact path and query

@@ -17,7 +17,7 @@ Each connection:
 
 Usage::
 
-    pool = await open_pool(settings, ApiConfig())
+    pool = await open_pool(settings, settings.tunables.api)
     rows = await fetch_all(pool, "select * from gold.dim_genre where genre_name = %s", ("Drama",))
 """
 
@@ -33,12 +33,12 @@ from psycopg.types.numeric import FloatLoader
 from psycopg_pool import AsyncConnectionPool
 
 from moviepipe.config import Settings
-from serving.api.config import ApiConfig
+from moviepipe.tunables import ApiTunables
 
 Query = str | sql.Composable
 
 
-def session_options(config: ApiConfig) -> str:
+def session_options(config: ApiTunables) -> str:
     """The libpq ``options`` that make every session read-only and bounded in time."""
     return " ".join(
         (
@@ -49,7 +49,7 @@ def session_options(config: ApiConfig) -> str:
     )
 
 
-def connection_kwargs(settings: Settings, config: ApiConfig) -> dict[str, Any]:
+def connection_kwargs(settings: Settings, config: ApiTunables) -> dict[str, Any]:
     """``psycopg.connect`` keyword arguments of a pooled connection (reader role only)."""
     info = settings.pg_conninfo("reader")
     info["application_name"] = "moviepipe-api"
@@ -66,7 +66,7 @@ async def _configure(conn: psycopg.AsyncConnection) -> None:
     conn.adapters.register_loader("numeric", FloatLoader)
 
 
-def make_pool(settings: Settings, config: ApiConfig) -> AsyncConnectionPool:
+def make_pool(settings: Settings, config: ApiTunables) -> AsyncConnectionPool:
     """An unopened pool; ``await pool.open()`` connects."""
     return AsyncConnectionPool(
         conninfo="",
@@ -80,7 +80,7 @@ def make_pool(settings: Settings, config: ApiConfig) -> AsyncConnectionPool:
     )
 
 
-async def open_pool(settings: Settings, config: ApiConfig) -> AsyncConnectionPool:
+async def open_pool(settings: Settings, config: ApiTunables) -> AsyncConnectionPool:
     """Open the pool without waiting for the database: the API starts (and /health says
     so) while PostgreSQL is down, and connects once it is up."""
     pool = make_pool(settings, config)

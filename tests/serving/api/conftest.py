@@ -16,8 +16,8 @@ import pytest
 import uvicorn
 
 from moviepipe.config import Settings
+from moviepipe.tunables import ApiTunables
 from serving.api import create_app
-from serving.api.config import ApiConfig
 
 
 class ThreadServer:
@@ -51,7 +51,7 @@ def api_gold(gold_settings: Settings) -> Settings:
 
 @pytest.fixture(scope="session")
 def api_url(api_gold: Settings) -> Iterator[str]:
-    app = create_app(api_gold, ApiConfig(pool_min_size=2, pool_max_size=6))
+    app = create_app(api_gold, ApiTunables(pool_min_size=2, pool_max_size=6))
     with ThreadServer(app) as url:
         yield url
 

@@ -18,9 +18,9 @@ import pytest
 
 from moviepipe import db
 from moviepipe.config import Settings
+from moviepipe.tunables import ApiTunables
 from quality import publish as pub
 from serving.api import create_app
-from serving.api.config import ApiConfig
 from tests.serving.api.conftest import ThreadServer
 
 URLS = (
@@ -54,7 +54,7 @@ def copy_gold_to_build(settings: Settings, *extra_sql: str) -> None:
 
 @pytest.fixture(scope="module")
 def uncached_url(api_gold: Settings) -> Iterator[str]:
-    app = create_app(api_gold, ApiConfig(pool_min_size=2, response_cache_size=0))
+    app = create_app(api_gold, ApiTunables(pool_min_size=2, response_cache_size=0))
     with ThreadServer(app) as url:
         yield url
 

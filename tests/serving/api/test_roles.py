@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from moviepipe.config import Settings
-from serving.api.config import ApiConfig
+from moviepipe.tunables import ApiTunables
 from serving.api.db import connection_kwargs, session_options
 
 OUTSIDE_GOLD = (
@@ -22,9 +22,9 @@ OUTSIDE_GOLD = (
 )
 
 
-def api_connection(settings: Settings, config: ApiConfig | None = None) -> psycopg.Connection:
+def api_connection(settings: Settings, config: ApiTunables | None = None) -> psycopg.Connection:
     """A connection exactly as the API's pool opens one."""
-    return psycopg.connect(**connection_kwargs(settings, config or ApiConfig()))
+    return psycopg.connect(**connection_kwargs(settings, config or ApiTunables()))
 
 
 def test_sessions_are_the_reader_read_only_and_unprepared(api_gold: Settings) -> None:
@@ -68,7 +68,7 @@ def test_reader_cannot_read_outside_gold(api_gold: Settings, relation: str) -> N
 
 
 def test_statement_timeout_cancels_a_long_query(api_gold: Settings) -> None:
-    config = ApiConfig(statement_timeout_ms=100)
+    config = ApiTunables(statement_timeout_ms=100)
     assert "statement_timeout=100" in session_options(config)
     with api_connection(api_gold, config) as conn, pytest.raises(psycopg.errors.QueryCanceled):
         conn.execute("select pg_sleep(5)")
