@@ -7,12 +7,15 @@ chunk with position, duration and seconds watched), and sometimes comments
 with a rating; now and then an operator updates a movie. Same seed, same
 events, same ``event_id``s, so a re-run is idempotent downstream.
 
-``movielens_events(data_dir)`` replays MovieLens ml-latest-small: each rating
-becomes a completed ``watch`` event whose payload also carries the ``rating``
-(MovieLens has no runtime, so ``duration_s`` is a nominal 6000 s), each tag a
-``comment`` whose text is the tag. Original timestamps are kept; MovieLens ids
-map to TMDB ids through ``links.csv``; rows without a TMDB id are skipped and
-counted in ``.skipped``. ``event_id`` is a UUIDv5 of the source row.
+``movielens_events(data_dir)`` replays MovieLens ml-latest-small in the
+contract's canonical form (:func:`canonical_event`): each rating becomes a
+completed ``watch`` event (MovieLens has no runtime, so ``duration_s`` is a
+nominal 6000 s; the star rating is kept only if the contract names a watch
+``rating`` field), each tag a ``comment`` whose text is the tag. Original
+timestamps are kept; ``session_id`` names the user's sitting (:func:`sittings`:
+a new one after the rules' inactivity gap, 30 minutes), the same on every run;
+MovieLens ids map to TMDB ids through ``links.csv``; rows without a TMDB id are
+skipped and counted in ``.skipped``. ``event_id`` is a UUIDv5 of the source row.
 
 ``spread_until(n, now)`` picks the start and arrival rate that make ``n``
 simulated events end about ``now`` (what ``moviepipe stream produce`` sends).
@@ -35,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from moviepipe.events import ENVELOPE_FIELDS, PAYLOAD_FIELDS
 
 # Relative arrival rate by hour of day (UTC) and by weekday (Mon=0): evenings and weekends peak.
 HOURLY = [0.3, 0.2, 0.15, 0.1, 0.1, 0.15, 0.3, 0.5, 0.6, 0.6, 0.7, 0.8,
@@ -159,11 +164,40 @@ def spread_until(
     return start, max(1.0, n_events / EVENTS_PER_SESSION / hours)
 
 
-class MovieLensReplay:
-    """Iterable replay of a MovieLens directory; ``skipped`` counts rows with no TMDB id."""
+def canonical_event(values: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """An event in the contract's canonical form: envelope and payload keys in the order of
+    ``ENVELOPE_FIELDS``/``PAYLOAD_FIELDS``, absent rather than null, no field the contract
+    does not name (so ``json.dumps(..., separators=(",", ":"))`` takes the fast paths)."""
+    fields = PAYLOAD_FIELDS[values["event_type"]]
+    body = {n: payload[n] for n, _, _ in fields if payload.get(n) is not None}
+    return {
+        name: body if name == "payload" else values[name]
+        for name, _, _ in ENVELOPE_FIELDS
+        if name == "payload" or values.get(name) is not None
+    }
 
-    def __init__(self, data_dir: Path | str) -> None:
+
+def sittings(users: pd.Series, seconds: pd.Series, gap_s: float) -> pd.Series:
+    """A session id per row: a user's rows less than ``gap_s`` apart share one sitting,
+    named after the user and the sitting's first second (``ml-<user>-<epoch>``), so a
+    re-run gives the same ids. ``seconds`` are epoch seconds; any row order."""
+    order = pd.DataFrame({"u": users, "t": seconds}).sort_values(["u", "t"], kind="stable")
+    new = order["u"].ne(order["u"].shift()) | order["t"].diff().gt(gap_s)
+    start = order["t"].where(new).ffill().astype("int64")
+    ids = "ml-" + order["u"].astype(str) + "-" + start.astype(str)
+    return ids.reindex(users.index)
+
+
+class MovieLensReplay:
+    """Iterable replay of a MovieLens directory; ``skipped`` counts rows with no TMDB id.
+
+    ``gap_minutes``: the inactivity that ends a sitting (default: the rules'
+    ``sessions.inactivity_gap_minutes``, what dbt sessionizes by).
+    """
+
+    def __init__(self, data_dir: Path | str, gap_minutes: float | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.gap_minutes = gap_minutes
         self.skipped = 0
         self.emitted = 0
         self._pass: Iterator[dict[str, Any]] | None = None
@@ -179,6 +213,13 @@ class MovieLensReplay:
             rows["kind"].eq("tag") & rows["tag"].fillna("").str.strip().eq("")
         )
         self.skipped = int(missing.sum())
+        if self.gap_minutes is None:
+            from moviepipe.rules import load_rules
+
+            self.gap_minutes = load_rules().sessions.inactivity_gap_minutes
+        # a skipped row is still the user's activity: the sittings count it
+        gap_s = self.gap_minutes * 60
+        rows = rows.assign(session=sittings(rows["userId"], rows["timestamp"], gap_s))
         return rows[~missing].sort_values(["timestamp", "userId", "movieId", "kind"], kind="stable")
 
     def __next__(self) -> dict[str, Any]:
@@ -194,25 +235,23 @@ class MovieLensReplay:
             key = (
                 f"{r.kind}:{r.userId}:{r.movieId}:{r.timestamp}:{r.tag if r.kind == 'tag' else ''}"
             )
-            base = {"event_id": str(uuid.uuid5(ML_NAMESPACE, key)), "event_ts": ts,
-                    "user_id": str(int(r.userId)), "session_id": None,
-                    "movie_id": int(r.tmdbId)}  # fmt: skip
+            values = {"event_id": str(uuid.uuid5(ML_NAMESPACE, key)), "event_ts": ts,
+                      "user_id": str(int(r.userId)), "session_id": r.session,
+                      "movie_id": int(r.tmdbId)}  # fmt: skip
             if r.kind == "rating":
+                # the rating stays only if the contract names it for a watch (canonical_event)
                 payload = {"position_s": 6000.0, "duration_s": 6000.0, "watched_s": 6000.0,
                            "rating": float(r.rating)}  # fmt: skip
-                yield {**base, "event_type": "watch", "payload": payload}
+                yield canonical_event({**values, "event_type": "watch"}, payload)
             else:
-                yield {
-                    **base,
-                    "event_type": "comment",
-                    "payload": {"text": str(r.tag).strip()[:5000]},
-                }
+                payload = {"text": str(r.tag).strip()[:5000]}
+                yield canonical_event({**values, "event_type": "comment"}, payload)
             self.emitted += 1
 
 
-def movielens_events(data_dir: Path | str) -> MovieLensReplay:
+def movielens_events(data_dir: Path | str, gap_minutes: float | None = None) -> MovieLensReplay:
     """The replay of ``data_dir`` (iterate it; then read ``.skipped``)."""
-    return MovieLensReplay(data_dir)
+    return MovieLensReplay(data_dir, gap_minutes)
 
 
 def warehouse_movie_ids(settings) -> list[int]:
@@ -244,8 +283,10 @@ def warehouse_movie_ids(settings) -> list[int]:
 
 __all__ = [
     "MovieLensReplay",
+    "canonical_event",
     "movielens_events",
     "simulate_events",
+    "sittings",
     "spread_until",
     "warehouse_movie_ids",
 ]

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from moviepipe.config import load_settings
-from moviepipe.events import check_event
-from streaming.sources import EVENTS_PER_SESSION, movielens_events, simulate_events, spread_until
+from moviepipe.events import ENVELOPE_FIELDS, PAYLOAD_FIELDS, check_event
+from streaming.sources import (
+    EVENTS_PER_SESSION,
+    canonical_event,
+    movielens_events,
+    simulate_events,
+    sittings,
+    spread_until,
+)
 
 START = datetime(2024, 3, 4, tzinfo=UTC)  # a Monday
 
@@ -63,7 +72,13 @@ def test_movielens_mapping_and_skips(tmp_path, rules):
     assert {e["movie_id"] for e in events} == {862}
     watch = events[0]
     assert watch["user_id"] == "1"
-    assert watch["payload"]["rating"] == 4.0
+    # canonical: the star rating stays only where the contract names it
+    has_rating = any(n == "rating" for n, _, _ in PAYLOAD_FIELDS["watch"])
+    assert watch["payload"].get("rating") == (4.0 if has_rating else None)
+    # the skipped rating 24 minutes earlier began user 1's sitting
+    sessions = [e["session_id"] for e in events]
+    assert sessions == ["ml-1-964981247", "ml-7-1000000000", "ml-2-1445714994"]
+    assert sessions == [e["session_id"] for e in movielens_events(tmp_path)]
     assert watch["event_ts"].startswith("2000-07-30T")  # 964982703, original time kept
     assert events[2]["payload"]["text"] == "pixar, funny"
     assert [e["event_id"] for e in events] == [e["event_id"] for e in movielens_events(tmp_path)]
@@ -73,14 +88,47 @@ def test_movielens_mapping_and_skips(tmp_path, rules):
 
 
 def test_movielens_real_data_is_valid(rules):
+    """Every replayed event, as the producer writes it, is valid and in the canonical form
+    the fast paths prove (so none takes the exact path)."""
+    from streaming.spark_fast import _form_regex
+
+    form = re.compile(_form_regex().replace(r"\z", r"\Z"))  # Java's \z is Python's \Z
+    order = [n for n, _, _ in ENVELOPE_FIELDS]
     replay = movielens_events(load_settings().moviepipe_data_dir / "movielens_small")
     now = datetime.now(UTC) + timedelta(seconds=1)
     n = 0
+    sessions = set()
     for e in replay:
-        assert check_event(json.dumps(e).encode(), now=now, rules=rules).reason is None, e
+        value = json.dumps(e, separators=(",", ":")).encode()  # as streaming.producer sends it
+        assert check_event(value, now=now, rules=rules).reason is None, e
+        assert form.match(value.decode()), value
+        assert list(e) == order, e  # session_id is always set: every field, contract order
+        sessions.add(e["session_id"])
         n += 1
     assert replay.skipped > 0
     assert n + replay.skipped == 100_836 + 3_683
+    assert 1_000 < len(sessions) < n / 5  # sittings of several events
+
+
+def test_sittings_split_after_the_gap():
+    users = pd.Series([5, 5, 5, 6, 5, 5], index=[10, 11, 12, 13, 14, 15])
+    seconds = pd.Series([100, 1900, 1000, 1000, 5000, 6799])  # any order
+    seconds.index = users.index
+    got = sittings(users, seconds, gap_s=1800).tolist()
+    assert got == ["ml-5-100", "ml-5-100", "ml-5-100", "ml-6-1000", "ml-5-5000", "ml-5-5000"]
+
+
+def test_canonical_event_orders_and_drops():
+    values = {"movie_id": 3, "payload": None, "session_id": None, "user_id": "u",
+              "event_ts": "2024-01-01T00:00:00Z", "event_type": "comment",
+              "event_id": "e"}  # fmt: skip
+    doc = canonical_event(values, {"rating": 4.0, "extra": 1, "text": "ok", "comment_id": None})
+    assert list(doc) == ["event_id", "event_type", "event_ts", "user_id", "movie_id", "payload"]
+    assert doc["payload"] == {"text": "ok", "rating": 4.0}
+    # what the reference reads back, in canonical form, is the very bytes sent
+    value = json.dumps(doc, separators=(",", ":"))
+    back = json.loads(value)
+    assert json.dumps(canonical_event(back, back["payload"]), separators=(",", ":")) == value
 
 
 @pytest.mark.integration
