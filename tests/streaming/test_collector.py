@@ -167,3 +167,20 @@ def test_resent_rejects_keep_one_dead_letter(collector) -> None:
         ).fetchone()
     assert n == 1
     assert dead_letters(settings, f"collect-{first}")[0][1] == "bad_type:event_id"
+
+
+def test_empty_batch_is_a_400(collector) -> None:
+    client, _ = collector
+    answer = client.post("/events", content=b" [ ] ")
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == "the batch is empty"
+
+
+def test_collect_is_a_moviepipe_command() -> None:
+    from click.testing import CliRunner
+
+    from commands.app import main
+
+    result = CliRunner().invoke(main, ["collect", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--port" in result.output and "POST /events" in result.output
