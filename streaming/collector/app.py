@@ -89,7 +89,7 @@ def _poll_forever(producer, stop: threading.Event) -> None:
         producer.poll(0.05)  # serves the delivery callbacks
 
 
-async def _produce(producer, accepted: list[Result]) -> dict[int, str]:
+async def _produce(producer, accepted: list[Result], timeout_s: float) -> dict[int, str]:
     """Produce ``accepted`` and wait for every delivery report; ``{index: error}``."""
     deliveries = Deliveries(asyncio.get_running_loop(), len(accepted))
     for r in accepted:
@@ -105,7 +105,7 @@ async def _produce(producer, accepted: list[Result]) -> dict[int, str]:
                 deliveries.report(r.index, exc)
                 break
     try:
-        await asyncio.wait_for(asyncio.shield(deliveries.done), DELIVERY_TIMEOUT_S)
+        await asyncio.wait_for(asyncio.shield(deliveries.done), timeout_s)
     except TimeoutError:
         return {r.index: "no delivery report from Kafka in time" for r in accepted}
     return deliveries.errors
@@ -141,8 +141,17 @@ def _answer(status: int, request_id: str, results: list[Result]) -> JSONResponse
     )
 
 
-def create_app(settings: Settings, rules: Rules | None = None) -> FastAPI:
-    """The collector app; the producer and the dead-letter store start with it."""
+def create_app(
+    settings: Settings,
+    rules: Rules | None = None,
+    *,
+    delivery_timeout_s: float = DELIVERY_TIMEOUT_S,
+) -> FastAPI:
+    """The collector app; the producer and the dead-letter store start with it.
+
+    ``delivery_timeout_s``: how long a request waits for Kafka (then 503), and how
+    long shutting down waits for the last deliveries.
+    """
     rules = rules or load_rules()
     state: dict[str, Any] = {}
 
@@ -160,7 +169,7 @@ def create_app(settings: Settings, rules: Rules | None = None) -> FastAPI:
         finally:
             stop.set()
             poller.join()
-            producer.flush(DELIVERY_TIMEOUT_S)
+            producer.flush(delivery_timeout_s)
             state["dead"].close()
 
     app = FastAPI(
@@ -207,7 +216,8 @@ def create_app(settings: Settings, rules: Rules | None = None) -> FastAPI:
                     {"request_id": request_id, "detail": f"dead letters not kept: {exc}"},
                     status_code=503,
                 )
-        errors = await _produce(state["producer"], [r for r in results if r.status == "accepted"])
+        accepted = [r for r in results if r.status == "accepted"]
+        errors = await _produce(state["producer"], accepted, delivery_timeout_s)
         if errors:
             results = [
                 Result(r.index, r.raw, r.event_id, "failed", "delivery_failed", errors[r.index])

@@ -184,3 +184,14 @@ def test_collect_is_a_moviepipe_command() -> None:
     result = CliRunner().invoke(main, ["collect", "--help"])
     assert result.exit_code == 0, result.output
     assert "--port" in result.output and "POST /events" in result.output
+
+
+def test_no_kafka_is_a_503_not_a_202(stream_settings: Settings) -> None:
+    """Nothing listens on the port: no delivery report, so no 202 (the client retries)."""
+    settings = stream_settings.model_copy(update={"kafka_bootstrap_servers": "127.0.0.1:9"})
+    doc = event("click", event_ts=datetime.now(UTC).isoformat())
+    with TestClient(create_app(settings, delivery_timeout_s=1.0)) as client:
+        answer = client.post("/events", content=json.dumps(doc).encode())
+    assert answer.status_code == 503
+    (result,) = answer.json()["results"]
+    assert result["status"] == "failed" and result["reason"] == "delivery_failed"
