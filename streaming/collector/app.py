@@ -191,7 +191,7 @@ def create_app(
         body = b""
         try:
             body = await _read_body(request, rules.events.max_message_bytes)
-            events = split_body(body, rules)
+            events = split_body(body)
         except BodyError as exc:
             # the first bytes are enough to see what a client sent (a message's limit)
             kept = (exc.kept or body)[: rules.events.max_message_bytes]

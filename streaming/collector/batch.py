@@ -95,7 +95,7 @@ def _array_spans(text: str) -> list[str]:
     return spans
 
 
-def split_body(body: bytes, rules: Rules) -> list[bytes]:
+def split_body(body: bytes) -> list[bytes]:
     """The events of a body, each as the bytes the client sent.
 
     A body that is not a JSON array is one event (the validator names what is
