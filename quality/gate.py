@@ -35,6 +35,7 @@ from psycopg import sql
 
 from moviepipe import db
 from moviepipe.config import Settings
+from moviepipe.rules import load_rules
 from quality import publish as pub
 from quality.context import CONNECTION_VAR, CONTEXT_DIR
 from quality.suites import GOLD_TABLES, LAYERS
@@ -105,6 +106,12 @@ def parameters(settings: Settings) -> dict[str, Any]:
     with db.connect(settings, "admin", autocommit=True) as conn:
         for table in ("user_events", "movies_curated"):
             params[f"silver_{table}_rows"] = _count(conn, "silver", table) or 0
+        franchises = 0
+        if _count(conn, "silver", "movies_curated") is not None:
+            franchises = conn.execute(
+                "select count(distinct collection_id) from silver.movies_curated where is_franchise"
+            ).fetchone()[0]
+        params["kpi_top_franchises_rows"] = min(load_rules().movies.kpi_top_n, franchises)
         for table in GOLD_TABLES:
             params[f"min_rows_{table}"] = min_rows(
                 _count(conn, pub.PUBLISHED, table), q.max_row_loss_share

@@ -18,9 +18,9 @@ import pycountry
 from moviepipe.config import PROJECT_DIR
 
 SEEDS_DIR = PROJECT_DIR / "seeds"
-# TMDB's original_language uses "xx" for "no language" (silent films, documentaries'
-# ambient sound); it is not an ISO 639-1 code but a known value.
-TMDB_EXTRA_LANGUAGES = (("xx", "No Language"),)
+# TMDB's original_language uses two codes outside ISO 639-1 (its /configuration/languages):
+# "xx" for no language, "cn" for Cantonese (12 of the TMDB 5000 movies).
+TMDB_EXTRA_LANGUAGES = (("cn", "Cantonese"), ("xx", "No Language"))
 
 
 def _csv(header: tuple[str, ...], rows: list[tuple[str, str]]) -> str:

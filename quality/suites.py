@@ -67,6 +67,9 @@ GOLD_KEYS: dict[str, tuple[str, ...]] = {
     "emotion_trends": ("trend_key",),
 }
 GOLD_TABLES = (*GOLD_KEYS, *KPI_TOP_N_TABLES)
+# Top-N marts whose candidates the data may not have N of (TMDB 5000 has no collections):
+# their row count must be min(N, candidates in silver), a $PARAMETER ``<table>_rows``.
+SHORT_KPI_TABLES = ("kpi_top_franchises",)
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,6 @@ def raw_suites(rules: Rules) -> list[Suite]:
 
 
 def silver_suites(rules: Rules) -> list[Suite]:
-    roi_min = rules.movies.roi_min_budget_musd
     return [
         Suite(
             "silver",
@@ -212,9 +214,9 @@ def silver_suites(rules: Rules) -> list[Suite]:
                     "ExpectColumnValuesToBeBetween", {"column": "vote_count", "min_value": 0}
                 ),
                 rows_query(
-                    f"ROI only where the budget is at least {roi_min} M USD",
-                    "select movie_id, budget_musd, roi from {batch} where roi is not null"
-                    f" and (budget_musd is null or budget_musd < {roi_min})",
+                    "ROI only where budget and revenue are known",
+                    "select movie_id, budget_musd, revenue_musd, roi from {batch}"
+                    " where roi is not null and (budget_musd is null or revenue_musd is null)",
                 ),
                 rows_query(
                     "no more movies than raw has",
@@ -255,31 +257,39 @@ def silver_suites(rules: Rules) -> list[Suite]:
     ]
 
 
-def gold_suites(rules: Rules) -> list[Suite]:
-    top_n = rules.movies.kpi_top_n
-    out = []
-    for table in KPI_TOP_N_TABLES:
-        out.append(
-            Suite(
-                "gold",
-                BUILD_SCHEMA,
-                table,
-                (
-                    Expectation(
-                        "ExpectTableRowCountToEqual", {"value": top_n}, f"exactly {top_n} rows"
-                    ),
-                    Expectation(
-                        "ExpectColumnValuesToBeBetween",
-                        {"column": "rank", "min_value": 1, "max_value": top_n},
-                    ),
-                    Expectation(
-                        "ExpectColumnValuesToBeUnique", {"column": "rank"}, f"ranks 1..{top_n}"
-                    ),
-                    *not_null("rank"),
-                    volume(table),
-                ),
+def kpi_checks(table: str, top_n: int, roi_min: float) -> tuple[Expectation, ...]:
+    """A top-N mart: exactly N rows ranked 1..N (ROI marts: only budgets past the rule)."""
+    short = table in SHORT_KPI_TABLES
+    checks = [
+        Expectation(
+            "ExpectTableRowCountToEqual",
+            {"value": param(f"{table}_rows") if short else top_n},
+            f"exactly {top_n} rows" + (" (fewer only when fewer exist in silver)" if short else ""),
+        ),
+        Expectation(
+            "ExpectColumnValuesToBeBetween", {"column": "rank", "min_value": 1, "max_value": top_n}
+        ),
+        Expectation("ExpectColumnValuesToBeUnique", {"column": "rank"}, f"ranks 1..{top_n}"),
+        *not_null("rank"),
+        volume(table),
+    ]
+    if table in ("kpi_highest_roi", "kpi_lowest_roi"):
+        checks.append(
+            rows_query(
+                f"ROI ranked only where the budget is at least {roi_min} M USD",
+                "select movie_id, roi from {batch} where movie_id not in (select movie_id"
+                f" from silver.movies_curated where budget_musd >= {roi_min})",
             )
         )
+    return tuple(checks)
+
+
+def gold_suites(rules: Rules) -> list[Suite]:
+    top_n, roi_min = rules.movies.kpi_top_n, rules.movies.roi_min_budget_musd
+    out = [
+        Suite("gold", BUILD_SCHEMA, table, kpi_checks(table, top_n, roi_min))
+        for table in KPI_TOP_N_TABLES
+    ]
     for table, keys in GOLD_KEYS.items():
         checks = [*not_null(*keys), volume(table)]
         if table == "fact_user_event":
