@@ -87,9 +87,12 @@ def airflow_argv(args: Sequence[str]) -> list[str]:
     return [str(exe) if exe.exists() else "airflow", *args]
 
 
-def ensure_db(settings: Settings, env: Mapping[str, str] | None = None) -> bool:
-    """``airflow db migrate`` (and a first ``dags reserialize``) when the metadata database
-    does not exist yet; True if run."""
+def ensure_db(
+    settings: Settings, env: Mapping[str, str] | None = None, *, serialize: bool = True
+) -> bool:
+    """``airflow db migrate`` (and a first ``dags reserialize``, unless ``serialize`` is
+    False: ``dag.test()`` serializes its own DAG) when the metadata database does not exist
+    yet; True if run."""
     home = airflow_home(settings)
     if (home / "airflow.db").exists():
         return False
@@ -98,7 +101,7 @@ def ensure_db(settings: Settings, env: Mapping[str, str] | None = None) -> bool:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as out:
         # Airflow 3 lists DAGs from the metadata DB: serialize them once after the migrate.
-        for args in (["db", "migrate"], ["dags", "reserialize"]):
+        for args in (["db", "migrate"], ["dags", "reserialize"])[: 2 if serialize else 1]:
             proc = subprocess.run(
                 airflow_argv(args),
                 env=dict(env or airflow_env(settings)),

@@ -57,7 +57,7 @@ def daily_run(stack, tmp_path_factory):
             fixtures.land_events(conn, "raw.user_events", fixtures.EVENTS_RUN1)
         env = airflow_env(settings)
         env["MOVIEPIPE_CONFIG"] = str(_config_with_mongo_db(home / "moviepipe.yaml", mongo_db))
-        ensure_db(settings, env)
+        ensure_db(settings, env, serialize=False)  # dag.test() serializes tmdb_daily
         try:
             with running_server(docs, api_key=API_KEY, changes={date.today(): changed}) as url:
                 env.update({"TMDB_BASE_URL": url, "TMDB_API_KEY": API_KEY})
