@@ -56,7 +56,6 @@ def main() -> None:
     name = f"bench_quality_{uuid.uuid4().hex[:8]}"
     settings = stack.model_copy(update={"pgdatabase": name})
     db.bootstrap(settings, name)
-    pub.ensure_schemas(settings)
     docs = settings.home / "bench" / name / "gx"
     try:
         movies = land_movies(settings, name)

@@ -154,6 +154,10 @@ def main() -> None:
         full_cli = timed_build(settings, "--full-refresh")
         land_events(settings, late[half:], "bench-3")
         incremental_cli = timed_build(settings, "--selector", "events")
+        # dbt builds into gold_build (write-audit-publish): publish it for the reader.
+        from quality.publish import publish
+
+        publish(settings, run_id="bench-warehouse")
         with db.connect(settings, "reader") as conn:
             facts = conn.execute("select count(*) from gold.fact_user_event").fetchone()[0]
             top = conn.execute(

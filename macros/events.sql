@@ -142,7 +142,8 @@ select * from final
         case when event_type = 'click' then click_page end as click_page,
         case when event_type = 'comment' then comment_id end as comment_id,
         case when event_type = 'comment' then comment_text end as comment_text,
-        -- comments carry an optional rating; replayed MovieLens watches carry one too
+        -- comments carry an optional rating (a replayed MovieLens watch drops its star rating:
+        -- the contract has no rating on watch events)
         rating,
         case when event_type = 'movie_update' then update_action end as update_action,
         case when event_type = 'movie_update' then update_fields end as update_fields,

@@ -29,7 +29,9 @@ from moviepipe.config import ROLES, Role, Settings
 
 MIGRATION_LOCK_ID = 7_420_001  # pg_advisory_lock key: one bootstrap at a time per database
 LOADER_SCHEMAS = ("raw", "ops")
-MODEL_SCHEMAS = ("staging", "silver", "gold", "snapshots")
+# gold_build and gold_previous are the blue/green versions of gold (quality/publish.py);
+# seeds holds dbt's reference data.
+MODEL_SCHEMAS = ("staging", "silver", "gold", "gold_build", "gold_previous", "seeds", "snapshots")
 
 
 def connect(settings: Settings, role: Role = "admin", dbname: str | None = None, **kwargs: Any):

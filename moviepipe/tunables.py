@@ -39,7 +39,18 @@ class Section(BaseModel):
 class PostgresTunables(Section):
     # Schemas of the warehouse layers, created by `moviepipe services up`.
     schemas: list[str] = Field(
-        default=["raw", "staging", "silver", "gold", "ops", "snapshots"], min_length=1
+        default=[
+            "raw",
+            "staging",
+            "silver",
+            "gold",
+            "gold_build",
+            "gold_previous",
+            "seeds",
+            "ops",
+            "snapshots",
+        ],
+        min_length=1,
     )
     start_timeout_s: PositiveFloat = 60
 

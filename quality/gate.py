@@ -209,7 +209,6 @@ def run_gates(
     import great_expectations as gx
 
     outcome.seconds["import"] = time.monotonic() - start
-    pub.ensure_schemas(settings)
     params = parameters(settings)
     work = _workdir(settings)
     os.environ[CONNECTION_VAR] = connection_url(settings)

@@ -37,7 +37,6 @@ from moviepipe import db
 from moviepipe.config import Settings
 
 PUBLISHED, PREVIOUS, BUILD = "gold", "gold_previous", "gold_build"
-SEEDS = "seeds"  # dbt seeds (reference data), built by the transformer like the models
 SWAP = "gold_swap"  # transient name, never visible outside the transaction
 PUBLISH_LOCK_ID = 7_420_010  # pg_advisory_xact_lock key: one publish at a time
 LOCK_TIMEOUT_MS = 50
@@ -55,21 +54,6 @@ class PublishResult:
     lock_wait_ms: float
     swap_ms: float
     published_oid: int
-
-
-def ensure_schemas(settings: Settings) -> None:
-    """The three gold schemas exist and the transformer may build in each (idempotent)."""
-    transformer = sql.Identifier(settings.role_user("transformer"))
-    admin = sql.Identifier(settings.role_user("admin"))
-    with db.connect(settings, "admin", autocommit=True) as conn:
-        for schema in (PUBLISHED, PREVIOUS, BUILD, SEEDS):
-            ident = sql.Identifier(schema)
-            conn.execute(
-                sql.SQL("create schema if not exists {} authorization {}").format(ident, admin)
-            )
-            conn.execute(
-                sql.SQL("grant usage, create on schema {} to {}").format(ident, transformer)
-            )
 
 
 def _tables(conn: psycopg.Connection, schema: str) -> list[str]:

@@ -22,6 +22,7 @@ def test_plan_runs_every_stage_in_dependency_order():
         "extract mongo",
         "enrich",
         "transform",
+        "quality",
     ]
     positions = [names.index(n) for n in order]
     assert positions == sorted(positions)

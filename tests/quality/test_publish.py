@@ -51,7 +51,6 @@ def _reader_versions(settings: Settings) -> set[int]:
 @pytest.fixture
 def gold_db(stack: Settings) -> Iterator[Settings]:
     with fresh_database(stack, "mp_test_publish") as settings:
-        pub.ensure_schemas(settings)
         _build(settings, 1)
         pub.publish(settings)
         _build(settings, 2)

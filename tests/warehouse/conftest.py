@@ -27,7 +27,6 @@ import pytest
 from moviepipe import db
 from moviepipe.config import Settings
 from moviepipe.dbt_runner import default_target_path
-from quality.publish import ensure_schemas
 from quality.suites import KPI_TOP_N_TABLES
 from tests.warehouse import fixtures
 
@@ -76,7 +75,6 @@ def fresh_database(stack: Settings, label: str) -> Iterator[Settings]:
     name = f"mp_test_{label}_{uuid.uuid4().hex[:8]}"
     settings = stack.model_copy(update={"pgdatabase": name})
     db.bootstrap(settings, name)
-    ensure_schemas(settings)
     try:
         yield settings
     finally:

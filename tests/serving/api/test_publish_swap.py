@@ -34,7 +34,6 @@ SWAPS = 4  # publish, then rollbacks: even, so the original gold is published at
 
 
 def copy_gold_to_build(settings: Settings, *extra_sql: str) -> None:
-    pub.ensure_schemas(settings)
     with db.connect(settings, "transformer", autocommit=True) as conn:
         tables = [
             r[0]
