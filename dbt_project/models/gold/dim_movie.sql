@@ -29,6 +29,7 @@ final as (
         movies_curated.vote_average,
         movies_curated.vote_count,
         movies_curated.genres,
+        movies_curated.production_countries,
         movies_curated.top_cast,
         movies_curated.directors,
         movies_curated.cast_size,

@@ -1,4 +1,5 @@
--- Released movies with money in the rules' unit, profit, ROI, flattened genres and credits.
+-- Released movies with money in the rules' unit, profit, ROI, flattened genres, production
+-- countries (ISO 3166 names from the seed) and credits.
 with
 
 stg_movies as (
@@ -7,6 +8,14 @@ stg_movies as (
 
 stg_movie_genres as (
     select * from {{ ref('stg_movie_genres') }}
+),
+
+stg_movie_countries as (
+    select * from {{ ref('stg_movie_countries') }}
+),
+
+iso_countries as (
+    select * from {{ ref('iso_countries') }}
 ),
 
 stg_movie_cast as (
@@ -28,6 +37,21 @@ genres as (
         string_agg(genre_name, {{ rule_list_separator() }} order by genre_position) as genres
     from stg_movie_genres
     group by movie_id
+),
+
+countries as (
+    -- ISO 3166's name where the seed knows the code (TMDB's own name otherwise)
+    select
+        stg_movie_countries.movie_id,
+        string_agg(
+            coalesce(iso_countries.country_name, stg_movie_countries.country_name),
+            {{ rule_list_separator() }}
+            order by stg_movie_countries.country_position
+        ) as production_countries
+    from stg_movie_countries
+    left join iso_countries
+        on stg_movie_countries.country_code = iso_countries.country_code
+    group by stg_movie_countries.movie_id
 ),
 
 billed_cast as (
@@ -100,6 +124,7 @@ final as (
         released.vote_average,
         released.vote_count,
         genres.genres,
+        countries.production_countries,
         cast_summary.top_cast,
         crew_summary.directors,
         coalesce(cast_summary.cast_size, 0) as cast_size,
@@ -112,6 +137,7 @@ final as (
     from released
     inner join money on released.movie_id = money.movie_id
     left join genres on released.movie_id = genres.movie_id
+    left join countries on released.movie_id = countries.movie_id
     left join cast_summary on released.movie_id = cast_summary.movie_id
     left join crew_summary on released.movie_id = crew_summary.movie_id
 )

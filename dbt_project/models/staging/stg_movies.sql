@@ -46,6 +46,7 @@ unpacked as (
         imdb_id text,
         belongs_to_collection jsonb,
         genres jsonb,
+        production_countries jsonb,
         credits jsonb,
         keywords jsonb
     )
@@ -72,6 +73,7 @@ final as (
         {{ safe_bigint("(belongs_to_collection ->> 'id')") }} as collection_id,
         belongs_to_collection ->> 'name' as collection_name,
         coalesce(genres, '[]'::jsonb) as genres_json,
+        coalesce(production_countries, '[]'::jsonb) as production_countries_json,
         coalesce(credits -> 'cast', '[]'::jsonb) as cast_json,
         coalesce(credits -> 'crew', '[]'::jsonb) as crew_json,
         coalesce(keywords -> 'keywords', '[]'::jsonb) as keywords_json,
