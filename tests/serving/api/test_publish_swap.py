@@ -67,7 +67,7 @@ def test_no_request_fails_across_publishes(
     with httpx.Client(base_url=url, timeout=30) as c:
         baseline = {u: c.get(u).json() for u in URLS}
     failures: list[tuple[str, int, str]] = []
-    counts = [0]
+    answered: list[str] = []  # list.append is atomic under the GIL
     done = threading.Event()
 
     def hammer() -> None:
@@ -75,23 +75,37 @@ def test_no_request_fails_across_publishes(
             while not done.is_set():
                 for u in URLS:
                     r = c.get(u)
-                    counts[0] += 1
+                    answered.append(u)
                     if r.status_code != 200 or r.json() != baseline[u]:
                         failures.append((u, r.status_code, r.text[:300]))
+
+    def after_more_requests() -> int:
+        """Wait until every URL could have been asked again, so that requests really run
+        between two swaps however slow the machine is; returns the count so far."""
+        target = len(answered) + len(URLS)
+        deadline = time.monotonic() + 60
+        while len(answered) < target and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return len(answered)
 
     clients = [threading.Thread(target=hammer) for _ in range(4)]
     for t in clients:
         t.start()
+    marks = [after_more_requests()]
     try:
         results = [pub.publish(api_gold, run_id="api-swap-test")]
-        results += [pub.rollback(api_gold) for _ in range(SWAPS - 1)]
+        marks.append(after_more_requests())
+        for _ in range(SWAPS - 1):
+            results.append(pub.rollback(api_gold))
+            marks.append(after_more_requests())
     finally:
         done.set()
         for t in clients:
             t.join(timeout=60)
     assert failures == []
     assert len({r.published_oid for r in results}) == 2
-    assert counts[0] > len(URLS) * 4
+    # requests were answered before the first swap and between every two
+    assert all(b - a >= len(URLS) for a, b in zip([0, *marks], marks, strict=False)), marks
     with httpx.Client(base_url=url, timeout=30) as c:
         assert c.get("/health").json()["gold_schema_oid"] == results[-1].published_oid
         assert {u: c.get(u).json() for u in URLS} == baseline
