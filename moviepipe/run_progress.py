@@ -64,14 +64,17 @@ def tail(path: Path, n: int = 15) -> str:
         return ""
 
 
-def gate_results(settings: Settings, run_id: str) -> list[tuple[str, str, bool]]:
-    """(checkpoint, layer, success) recorded for this run in ops.quality_results."""
+def gate_results(settings: Settings, run_id: str) -> list[tuple[str, int, int, list[str]]]:
+    """Per layer of this run's gates: (layer, suites passed, suites, the failed suites)."""
     from moviepipe import db
 
     with db.connect(settings, "admin", autocommit=True) as conn:
         return conn.execute(
-            "select checkpoint, layer, success from ops.quality_results"
-            " where run_id = %s order by checked_at",
+            "select layer, count(*) filter (where success)::int, count(*)::int,"
+            " coalesce(array_agg(coalesce(suite, checkpoint) order by suite)"
+            "   filter (where not success), '{}')"
+            " from ops.quality_results where run_id = %s"
+            " group by layer order by array_position(array['raw', 'silver', 'gold'], layer)",
             (run_id,),
         ).fetchall()
 
@@ -89,10 +92,9 @@ def print_summary(settings: Settings, run_id: str, rows: list[tuple[str, int | N
     console.print(table)
     gates = gate_results(settings, run_id)
     if gates:
-        for checkpoint, layer, ok in gates:
-            console.print(
-                f"gate {layer:<7} {checkpoint:<30} {'[green]pass' if ok else '[red]FAIL'}"
-            )
+        for layer, passed, total, failed in gates:
+            verdict = "[green]pass" if passed == total else f"[red]FAIL {', '.join(failed)}"
+            console.print(f"gate {layer:<7} {passed}/{total} suites  {verdict}")
     else:
         console.print("gates: none recorded for this run")
     published = dict(rows).get("gold.fact_user_event") is not None

@@ -27,10 +27,11 @@ from ops.run_log where pipeline_run_id = %s order by started_at
 # The gates of the newest run that recorded any: a run's gate may carry the step's own
 # run id rather than the pipeline's, so "newest" is by time, not by id.
 GATES = """
-select run_id, checkpoint, layer, success, failed_expectations, checked_at
+select run_id, checkpoint, coalesce(suite, checkpoint) as suite, layer, success,
+       failed_expectations, checked_at
 from ops.quality_results
 where run_id = (select run_id from ops.quality_results order by checked_at desc limit 1)
-order by checked_at, checkpoint
+order by checked_at, suite
 """
 PUBLISH = """
 select run_id, action, attempts, lock_wait_ms, published_at
