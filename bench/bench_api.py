@@ -115,13 +115,13 @@ def gold_settings() -> Iterator[Settings]:
 
 
 @contextlib.contextmanager
-def api_server(settings: Settings, cache_size: int | None) -> Iterator[str]:
+def served(
+    module: str, args: list[str], env: dict[str, str], cwd: Path, what: str
+) -> Iterator[str]:
+    """``python -m module --port P args`` until its /health says ok; yields its URL."""
     port = _free_port()
-    env = {**os.environ, "PGDATABASE": settings.pgdatabase}
-    cmd = [sys.executable, "-m", "serving.cli", "--port", str(port), "--log-level", "warning"]
-    if cache_size is not None:
-        cmd += ["--cache-size", str(cache_size)]
-    proc = subprocess.Popen(cmd, env=env, cwd=settings.project_dir)
+    cmd = [sys.executable, "-m", module, "--port", str(port), "--log-level", "warning", *args]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=cwd)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -130,12 +130,20 @@ def api_server(settings: Settings, cache_size: int | None) -> Iterator[str]:
                 if httpx.get(f"{url}/health", timeout=2).json().get("status") == "ok":
                     break
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not become healthy on {url}")
+                raise RuntimeError(f"the {what} did not become healthy on {url}")
             time.sleep(0.2)
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def api_server(
+    settings: Settings, cache_size: int | None
+) -> contextlib.AbstractContextManager[str]:
+    args = [] if cache_size is None else ["--cache-size", str(cache_size)]
+    env = {"PGDATABASE": settings.pgdatabase}
+    return served("serving.cli", args, env, settings.project_dir, "API")
 
 
 def run_wrk(url: str, paths: list[str], seconds: int) -> dict[str, float]:

@@ -22,17 +22,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-
-from bench.bench_api import CONNECTIONS, THREADS, _free_port, parse_wrk
+from bench.bench_api import CONNECTIONS, THREADS, parse_wrk, served
 from moviepipe.config import Settings, load_settings
 
 TARGET_EVENTS_PER_S = 5000.0
@@ -63,26 +58,9 @@ def batch_body(n: int = BATCH) -> bytes:
     return json.dumps(docs).encode()
 
 
-@contextlib.contextmanager
-def collector(settings: Settings) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "MOVIEPIPE_TOPIC_PREFIX": settings.moviepipe_topic_prefix}
-    cmd = [sys.executable, "-m", "streaming.collector.cli", "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--log-level", "warning"], env=env, cwd=settings.project_dir)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=2).json().get("status") == "ok":
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the collector did not become healthy on {url}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def collector(settings: Settings) -> contextlib.AbstractContextManager[str]:
+    env = {"MOVIEPIPE_TOPIC_PREFIX": settings.moviepipe_topic_prefix}
+    return served("streaming.collector.cli", [], env, settings.project_dir, "collector")
 
 
 def run_wrk(

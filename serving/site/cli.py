@@ -52,10 +52,8 @@ def build_dbt_docs(settings: Settings, out: Path) -> Path:
     return index
 
 
-def api_schema() -> dict[str, Any] | None:
-    """The REST API's OpenAPI schema (no server or database needed), if the API is installed."""
-    try:
-        from serving.api.app import create_app
-    except ImportError:
-        return None
+def api_schema() -> dict[str, Any]:
+    """The REST API's OpenAPI schema (no server or database needed)."""
+    from serving.api.app import create_app
+
     return create_app(None).openapi()
