@@ -1,7 +1,10 @@
-"""Run the benchmarks: ``python -m bench [NAME ...]`` (default: all, in file order).
+"""Run the benchmarks: ``python -m bench [NAME ...] [OPTIONS]`` (default: all, in file order).
 
 Each ``bench/bench_<name>.py`` exposes ``main() -> None`` and prints its own
-figures; a failing benchmark is reported and the others still run.
+figures; a failing benchmark is reported and the others still run. The long
+ones in ``OPT_IN`` run only when named. Arguments from the first one starting
+with ``-`` go to the named benchmark's ``main(argv)``
+(``python -m bench scale --sizes 50k,200k``).
 """
 
 from __future__ import annotations
@@ -12,19 +15,28 @@ import time
 import traceback
 from pathlib import Path
 
+OPT_IN = frozenset({"scale"})  # tens of minutes: not part of a plain `make bench`
+
 
 def discover() -> list[str]:
-    return sorted(p.stem.removeprefix("bench_") for p in Path(__file__).parent.glob("bench_*.py"))
+    names = (p.stem.removeprefix("bench_") for p in Path(__file__).parent.glob("bench_*.py"))
+    return sorted(n for n in names if n not in OPT_IN)
 
 
 def main(argv: list[str]) -> int:
-    names = argv or discover()
+    split = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    options = argv[split:]
+    names = argv[:split] or discover()
     failed = []
     for name in names:
         print(f"\n=== bench {name} ===", flush=True)
         start = time.monotonic()
         try:
-            importlib.import_module(f"bench.bench_{name}").main()
+            bench_main = importlib.import_module(f"bench.bench_{name}").main
+            if options:
+                bench_main(options)
+            else:
+                bench_main()
         except Exception:
             traceback.print_exc()
             failed.append(name)
