@@ -12,7 +12,7 @@ For each history size, in a fresh database of its own (dropped at the end):
 2. full build: ``dbt build`` in process (dbtRunner, as bench_warehouse and an
    orchestrator run it) on the fresh warehouse, then ``vacuum analyze``;
 3. ``--new`` simulator events are landed by ``streaming.sink.write_batch`` (the
-   Spark sink's path: batch claim in ops.stream_batches, COPY, partition routing)
+   Spark sink's path: batch claim in ops.stream_batches, COPY)
    and the incremental build runs: plain ``dbt build``, what ``moviepipe
    transform`` does. Timed, with the rows read from every table meanwhile;
 4. per node (unless ``--no-per-node``): another batch of new events, and the same
