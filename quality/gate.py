@@ -25,7 +25,8 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +67,14 @@ class GateOutcome:
     @property
     def failures(self) -> list[SuiteOutcome]:
         return [s for s in self.suites if not s.success]
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = time.monotonic() - start
 
 
 def connection_url(settings: Settings) -> str:
@@ -204,28 +213,24 @@ def run_gates(
     # GX logs each registration at INFO; the gate reports its own results.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     start = time.monotonic()
-    from great_expectations.core.run_identifier import RunIdentifier
+    with outcome.timed("import"):
+        from great_expectations.core.run_identifier import RunIdentifier
 
-    import great_expectations as gx
-
-    outcome.seconds["import"] = time.monotonic() - start
-    t = time.monotonic()
-    params = parameters(settings)
-    outcome.seconds["parameters"] = time.monotonic() - t
-    t = time.monotonic()
-    work = _workdir(settings)
-    os.environ[CONNECTION_VAR] = connection_url(settings)
-    context = gx.get_context(mode="file", context_root_dir=work)
-    outcome.seconds["context"] = time.monotonic() - t
+        import great_expectations as gx
+    with outcome.timed("parameters"):
+        params = parameters(settings)
+    with outcome.timed("context"):
+        work = _workdir(settings)
+        os.environ[CONNECTION_VAR] = connection_url(settings)
+        context = gx.get_context(mode="file", context_root_dir=work)
     site = work / "uncommitted" / "data_docs" / "local_site"
     docs = docs_dir or settings.home / settings.tunables.quality.docs_dir
     keys = []
     for layer in LAYERS:
-        t = time.monotonic()
-        result = context.checkpoints.get(layer).run(
-            expectation_parameters=params, run_id=RunIdentifier(run_name=run_id)
-        )
-        outcome.seconds[layer] = time.monotonic() - t
+        with outcome.timed(layer):
+            result = context.checkpoints.get(layer).run(
+                expectation_parameters=params, run_id=RunIdentifier(run_name=run_id)
+            )
         for key, vr in result.run_results.items():
             keys.append(key)
             outcome.suites.append(
@@ -235,24 +240,21 @@ def run_gates(
         echo(f"{layer}: {'passed' if result.success else 'FAILED'} ({outcome.seconds[layer]:.1f}s)")
     from quality.docs_assets import make_offline
 
-    t = time.monotonic()
-    # One build for the whole run: the pages of this run's results and the index
-    # (GX's per-validation action re-rendered the index 29 times).
-    context.build_data_docs(resource_identifiers=keys)
-    shutil.rmtree(docs, ignore_errors=True)
-    shutil.copytree(site, docs)
-    make_offline(docs, settings.home / "cache" / "npm")
-    outcome.docs_index = docs / "index.html"
-    for s, key in zip(outcome.suites, keys, strict=True):
-        s.page = _page(context, key, site, docs)
-    outcome.seconds["docs"] = time.monotonic() - t
-    t = time.monotonic()
-    record(settings, outcome)
-    outcome.seconds["record"] = time.monotonic() - t
+    with outcome.timed("docs"):
+        # One build for the whole run: the pages of this run's results and the index
+        # (GX's per-validation action re-rendered the index 29 times).
+        context.build_data_docs(resource_identifiers=keys)
+        shutil.rmtree(docs, ignore_errors=True)
+        shutil.copytree(site, docs)
+        make_offline(docs, settings.home / "cache" / "npm")
+        outcome.docs_index = docs / "index.html"
+        for s, key in zip(outcome.suites, keys, strict=True):
+            s.page = _page(context, key, site, docs)
+    with outcome.timed("record"):
+        record(settings, outcome)
     if outcome.success and publish:
-        t = time.monotonic()
-        outcome.published = pub.publish(settings, run_id=run_id, echo=echo)
-        outcome.seconds["publish"] = time.monotonic() - t
+        with outcome.timed("publish"):
+            outcome.published = pub.publish(settings, run_id=run_id, echo=echo)
     outcome.seconds["total"] = time.monotonic() - start
     echo("phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in outcome.seconds.items()))
     return outcome
