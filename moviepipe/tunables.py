@@ -113,10 +113,28 @@ class FallbackTunables(Section):
     chunk_size: PositiveInt = 50_000
 
 
+class CollectorTunables(Section):
+    """The event collector (``moviepipe collect``, streaming/collector)."""
+
+    # Where it listens (--host/--port override these).
+    host: str = "127.0.0.1"
+    port: int = Field(default=8001, ge=0, le=65535)
+    # An array with more events is refused whole (413): one request, one bounded unit of work.
+    max_batch_events: PositiveInt = 1000
+    # A body over this is refused (413) before it is parsed; 100 ordinary events are ~30 KB.
+    max_body_bytes: PositiveInt = 4 * 1024 * 1024
+    # How long a request waits for Kafka's delivery reports before answering 503.
+    delivery_timeout_s: PositiveFloat = 30
+    # Loader-role connections for the dead letters; waiting longer for one answers 503.
+    pool_max_size: PositiveInt = 2
+    pool_timeout_s: PositiveFloat = 5
+
+
 class StreamingTunables(Section):
     consumer_queue_kbytes: PositiveInt = 16384
     land: LandTunables = LandTunables()
     fallback: FallbackTunables = FallbackTunables()
+    collector: CollectorTunables = CollectorTunables()
 
 
 class OrchestrationTunables(Section):

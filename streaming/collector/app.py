@@ -13,7 +13,8 @@ Answers: 202 when every event was accepted; 422 when some were rejected (the
 valid ones are produced all the same); 400 for a body that is not JSON, 413 for
 one too large (both kept as a dead letter); 503 when Kafka or PostgreSQL did not
 confirm (retrying the same body is safe: dead letters are idempotent and the
-landing deduplicates on ``event_id``). Every answer lists, per event, its
+landing deduplicates on ``event_id``). Limits, address and timeouts are the
+``streaming.collector`` tunables. Every answer lists, per event, its
 ``index``, ``event_id``, ``status`` and, when rejected, ``reason`` and
 ``reason_detail`` exactly as the contract words them.
 
@@ -35,12 +36,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from moviepipe.config import Settings
 from moviepipe.rules import Rules, load_rules
 from streaming.collector.batch import (
-    MAX_BODY_BYTES,
     BodyError,
     Result,
     judge,
@@ -48,9 +47,6 @@ from streaming.collector.batch import (
     status_for,
 )
 from streaming.collector.store import DeadLetters
-
-# How long a request waits for Kafka's delivery reports before answering 503.
-DELIVERY_TIMEOUT_S = 30.0
 
 
 class Deliveries:
@@ -111,22 +107,20 @@ async def _produce(producer, accepted: list[Result], timeout_s: float) -> dict[i
     return deliveries.errors
 
 
-async def _read_body(request: Request, keep: int) -> bytes:
-    """The body, refused (413) past :data:`MAX_BODY_BYTES` without reading it all
-    (the refusal keeps its first ``keep`` bytes for the dead letter)."""
+async def _read_body(request: Request, max_bytes: int, keep: int) -> bytes:
+    """The body, refused (413) past ``max_bytes`` without reading it all (the
+    refusal keeps its first ``keep`` bytes for the dead letter)."""
     declared = request.headers.get("content-length", "")
-    limit = 0 if declared.isdigit() and int(declared) > MAX_BODY_BYTES else MAX_BODY_BYTES
+    declared_too_large = declared.isdigit() and int(declared) > max_bytes
     chunks, size = [], 0
     async for chunk in request.stream():
         chunks.append(chunk)
         size += len(chunk)
-        if size > limit and (limit or size >= keep):
-            exc = BodyError(413, "oversize", f"the request body is over {MAX_BODY_BYTES} bytes")
-            exc.kept = b"".join(chunks)[:keep]
-            raise exc
-    if limit == 0:  # declared too large but shorter than ``keep``
-        exc = BodyError(413, "oversize", f"the request body is over {MAX_BODY_BYTES} bytes")
-        exc.kept = b"".join(chunks)
+        if size > max_bytes or (declared_too_large and size >= keep):
+            break  # enough read to refuse it
+    if declared_too_large or size > max_bytes:
+        exc = BodyError(413, "oversize", f"the request body is over {max_bytes} bytes")
+        exc.kept = b"".join(chunks)[:keep]
         raise exc
     return b"".join(chunks)
 
@@ -145,14 +139,16 @@ def create_app(
     settings: Settings,
     rules: Rules | None = None,
     *,
-    delivery_timeout_s: float = DELIVERY_TIMEOUT_S,
+    delivery_timeout_s: float | None = None,
 ) -> FastAPI:
-    """The collector app; the producer and the dead-letter store start with it.
+    """The collector app; the producer and the dead-letter pool start with it.
 
     ``delivery_timeout_s``: how long a request waits for Kafka (then 503), and how
-    long shutting down waits for the last deliveries.
+    long shutting down waits for the last deliveries (default: the tunable).
     """
     rules = rules or load_rules()
+    config = settings.tunables.streaming.collector
+    delivery_timeout_s = delivery_timeout_s or config.delivery_timeout_s
     state: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
@@ -163,14 +159,16 @@ def create_app(
         stop = threading.Event()
         poller = threading.Thread(target=_poll_forever, args=(producer, stop), daemon=True)
         poller.start()
-        state.update(producer=producer, dead=DeadLetters(settings))
+        dead = DeadLetters(settings)
+        await dead.open()
+        state.update(producer=producer, dead=dead)
         try:
             yield
         finally:
             stop.set()
             poller.join()
             producer.flush(delivery_timeout_s)
-            state["dead"].close()
+            await dead.close()
 
     app = FastAPI(
         title="moviepipe event collector",
@@ -190,15 +188,15 @@ def create_app(
         run_id = f"collect-{request_id}"
         body = b""
         try:
-            body = await _read_body(request, rules.events.max_message_bytes)
-            events = split_body(body)
+            body = await _read_body(request, config.max_body_bytes, rules.events.max_message_bytes)
+            events = split_body(body, max_events=config.max_batch_events)
         except BodyError as exc:
             # the first bytes are enough to see what a client sent (a message's limit)
             kept = (exc.kept or body)[: rules.events.max_message_bytes]
             letter = Result(0, kept, None, "rejected",
                             exc.reason, exc.detail)  # fmt: skip
             with contextlib.suppress(Exception):  # the 4xx matters more than the letter
-                await run_in_threadpool(dead.keep, [letter], received, run_id)
+                await dead.keep([letter], received, run_id)
             return _answer(exc.status, request_id, [letter])
         if not events:
             return JSONResponse(
@@ -210,7 +208,7 @@ def create_app(
         rejected = [r for r in results if r.status == "rejected"]
         if rejected:
             try:
-                await run_in_threadpool(dead.keep, rejected, received, run_id)
+                await dead.keep(rejected, received, run_id)
             except Exception as exc:  # nothing produced: the client retries
                 return JSONResponse(
                     {"request_id": request_id, "detail": f"dead letters not kept: {exc}"},

@@ -8,7 +8,7 @@ validator the engines are tested against: no rule is written here.
 
 Usage::
 
-    events = split_body(body)                 # raises BodyError when the body is not JSON
+    events = split_body(body, max_events=1000)  # raises BodyError when the body is not JSON
     results = judge(events, now=now, rules=rules, topic_prefix="")
     [r.status for r in results]               # "accepted" / "rejected"
 """
@@ -24,11 +24,6 @@ from typing import Any
 
 from moviepipe.events import check_event, details, topic_for
 from moviepipe.rules import Rules
-
-# An array with more events is refused whole (413): one request, one bounded unit of work.
-MAX_BATCH_EVENTS = 1000
-# A body over this is refused (413) before it is parsed; 100 ordinary events are ~30 KB.
-MAX_BODY_BYTES = 4 * 1024 * 1024
 
 _WS = re.compile(r"[ \t\n\r]*")
 _ARRAY_DECODER = json.JSONDecoder()  # only finds each element's end; check_event judges it
@@ -68,7 +63,7 @@ class Result:
         return out
 
 
-def _array_spans(text: str) -> list[str]:
+def _array_spans(text: str, max_events: int) -> list[str]:
     """The exact text of each element of a JSON array; ValueError when it is not one."""
     i = _WS.match(text, 1).end()
     spans: list[str] = []
@@ -78,9 +73,9 @@ def _array_spans(text: str) -> list[str]:
         while True:
             _, end = _ARRAY_DECODER.raw_decode(text, i)
             spans.append(text[i:end])
-            if len(spans) > MAX_BATCH_EVENTS:
+            if len(spans) > max_events:
                 raise BodyError(
-                    413, "too_many_events", f"more than {MAX_BATCH_EVENTS} events in one request"
+                    413, "too_many_events", f"more than {max_events} events in one request"
                 )
             i = _WS.match(text, end).end()
             if text.startswith(",", i):
@@ -95,15 +90,16 @@ def _array_spans(text: str) -> list[str]:
     return spans
 
 
-def split_body(body: bytes) -> list[bytes]:
+def split_body(body: bytes, *, max_events: int) -> list[bytes]:
     """The events of a body, each as the bytes the client sent.
+
+    An array of more than ``max_events`` raises :class:`BodyError` (413,
+    ``too_many_events``); the body's size is bounded before it is read (see app).
 
     A body that is not a JSON array is one event (the validator names what is
     wrong with it). An array that does not parse raises :class:`BodyError` with
     the contract's own reason and wording (``not_json``, ``not_utf8``).
     """
-    if len(body) > MAX_BODY_BYTES:
-        raise BodyError(413, "oversize", f"the request body is over {MAX_BODY_BYTES} bytes")
     stripped = body.lstrip(b" \t\n\r")
     if not stripped.startswith(b"["):
         return [body]
@@ -114,7 +110,7 @@ def split_body(body: bytes) -> list[bytes]:
             400, "not_utf8", details.NOT_UTF8 % f"{exc.reason} at byte {exc.start}"
         ) from None
     try:
-        return [span.encode("utf-8") for span in _array_spans(text)]
+        return [span.encode("utf-8") for span in _array_spans(text, max_events)]
     except (ValueError, RecursionError) as exc:
         raise BodyError(400, "not_json", details.NOT_JSON % str(exc)[:200]) from None
 

@@ -6,31 +6,31 @@ reconciliation never counts these rows), ``kafka_partition`` is -1 and
 ``kafka_offset`` a 63-bit hash of the event's bytes: the same bytes sent again
 keep one row (``on conflict do nothing``). ``kafka_timestamp`` is when the
 collector received it, ``run_id`` ``collect-<request_id>``, ``source_flag``
-``collector``. Written as the loader role over one connection, opened on the
-first dead letter and reopened after a failure.
+``collector``. Written as the loader role through a small connection pool
+(``streaming.collector`` tunables), opened without waiting for PostgreSQL, so the
+collector starts (and produces valid events) while the database is down.
 
 Usage::
 
     dead = DeadLetters(settings)
-    dead.keep(rejected_results, received_at, "collect-1f2e...")
-    dead.close()
+    await dead.open()
+    await dead.keep(rejected_results, received_at, "collect-1f2e...")
+    await dead.close()
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from moviepipe import db
+from psycopg_pool import AsyncConnectionPool
+
 from moviepipe.config import Settings
 from moviepipe.events import REJECTED_COLUMNS
 from streaming.collector.batch import dead_letter_offset
 
 if TYPE_CHECKING:
-    import psycopg
-
     from streaming.collector.batch import Result
 
 SOURCE_FLAG = "collector"
@@ -63,32 +63,30 @@ def dead_letter_rows(
 
 
 class DeadLetters:
-    """Thread-safe writer of dead letters over one lazily opened loader connection."""
+    """Writer of dead letters over a pool of loader connections."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        config = settings.tunables.streaming.collector
         self.topic = settings.topic(DEAD_LETTER_TOPIC)
-        self._conn: psycopg.Connection | None = None
-        self._lock = threading.Lock()
+        info = {**settings.pg_conninfo("loader"), "application_name": "moviepipe-collector"}
+        self.pool = AsyncConnectionPool(
+            conninfo="",
+            kwargs=info,
+            min_size=1,
+            max_size=config.pool_max_size,
+            timeout=config.pool_timeout_s,
+            open=False,
+            name="moviepipe-collector",
+        )
 
-    def keep(self, rejected: Sequence[Result], received: datetime, run_id: str) -> None:
-        """Insert ``rejected`` and commit; raises when PostgreSQL did not take them."""
+    async def open(self) -> None:
+        await self.pool.open(wait=False)
+
+    async def keep(self, rejected: Sequence[Result], received: datetime, run_id: str) -> None:
+        """Insert ``rejected`` in one transaction; raises when PostgreSQL did not take them."""
         rows = dead_letter_rows(rejected, self.topic, received, run_id)
-        with self._lock:
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = db.connect(self.settings, "loader")
-                with self._conn.transaction(), self._conn.cursor() as cur:
-                    cur.executemany(_INSERT, rows)
-            except Exception:
-                self._close()  # a broken connection: the next request opens a new one
-                raise
+        async with self.pool.connection() as conn, conn.cursor() as cur:
+            await cur.executemany(_INSERT, rows)
 
-    def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def close(self) -> None:
-        with self._lock:
-            self._close()
+    async def close(self) -> None:
+        await self.pool.close()

@@ -120,7 +120,7 @@ def test_mixed_batch_produces_the_valid_and_keeps_the_rest(collector, rules) -> 
 
 def _is_array_element(value: bytes) -> bool:
     try:
-        return split_body(b"[" + value + b"]") == [value]
+        return split_body(b"[" + value + b"]", max_events=10) == [value]
     except Exception:
         return False
 
@@ -195,3 +195,13 @@ def test_no_kafka_is_a_503_not_a_202(stream_settings: Settings) -> None:
     assert answer.status_code == 503
     (result,) = answer.json()["results"]
     assert result["status"] == "failed" and result["reason"] == "delivery_failed"
+
+
+def test_too_many_events_is_refused_whole(collector) -> None:
+    client, settings = collector
+    limit = settings.tunables.streaming.collector.max_batch_events
+    doc = json.dumps(event("click", event_ts=datetime.now(UTC).isoformat()))
+    answer = client.post("/events", content=("[" + ",".join([doc] * (limit + 1)) + "]").encode())
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["results"][0]["reason"] == "too_many_events"
+    assert consumed(settings) == []
