@@ -6,13 +6,14 @@ import json
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from moviepipe.config import load_settings
-from moviepipe.events import ENVELOPE_FIELDS, PAYLOAD_FIELDS, check_event
+from moviepipe.events import ENVELOPE_FIELDS, PAYLOAD_FIELDS, canonical_form_regex, check_event
 from streaming.sources import (
     EVENTS_PER_SESSION,
     canonical_event,
@@ -89,10 +90,13 @@ def test_movielens_mapping_and_skips(tmp_path, rules):
 
 def test_movielens_real_data_is_valid(rules):
     """Every replayed event, as the producer writes it, is valid and in the canonical form
-    the fast paths prove (so none takes the exact path)."""
-    from streaming.spark_fast import _form_regex
-
-    form = re.compile(_form_regex().replace(r"\z", r"\Z"))  # Java's \z is Python's \Z
+    the fast paths prove (so none takes the exact path): the contract's form regex with
+    any JSON scalar for each field kind (the validator proves the types), and the bytes
+    the canonical serializer writes for the same event."""
+    kinds = {kind for _, kind, _ in [*ENVELOPE_FIELDS, *chain(*PAYLOAD_FIELDS.values())]}
+    scalar = r'(?:"(?:[^"\\]|\\[^u])*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)'
+    regex = canonical_form_regex({k: scalar for k in kinds - {"object"}})
+    form = re.compile(regex.replace(r"\z", r"\Z"))  # Python spells the end \Z
     order = [n for n, _, _ in ENVELOPE_FIELDS]
     replay = movielens_events(load_settings().moviepipe_data_dir / "movielens_small")
     now = datetime.now(UTC) + timedelta(seconds=1)
@@ -102,6 +106,10 @@ def test_movielens_real_data_is_valid(rules):
         value = json.dumps(e, separators=(",", ":")).encode()  # as streaming.producer sends it
         assert check_event(value, now=now, rules=rules).reason is None, e
         assert form.match(value.decode()), value
+        back = json.loads(value)
+        assert json.dumps(canonical_event(back, back["payload"]), separators=(",", ":")) == (
+            value.decode()
+        )
         assert list(e) == order, e  # session_id is always set: every field, contract order
         sessions.add(e["session_id"])
         n += 1
