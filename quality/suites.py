@@ -123,7 +123,9 @@ def raw_suites(rules: Rules) -> list[Suite]:
     landings = (
         "select run_id, ingested_at as at from raw.user_events"
         " union all select run_id, ingested_at from raw.user_events_fallback"
+        # the collector's dead letters are HTTP requests, not a landing of Kafka messages
         " union all select run_id, rejected_at from raw.user_events_rejected"
+        " where source_flag <> 'collector'"
     )
     last = "(select run_id from landing order by at desc limit 1)"
     share = (
