@@ -6,9 +6,11 @@
   bridges two sessions makes them one on the next run (the later key disappears).
 
   `relation` needs user_id, event_id, event_ts; every input column is kept and
-  session_number, session_start_ts and session_key are added.
+  session_number, session_start_ts and session_key are added. An incremental run
+  sessionizes only a user's events from a session start on (silver.user_events):
+  `number_offset` then names the column holding the sessions the user had before.
 -#}
-{% macro sessionized_events(relation) -%}
+{% macro sessionized_events(relation, number_offset=none) -%}
     (
         with flagged as (
             select
@@ -30,7 +32,8 @@
             -- session start seen so far is the start of the current session.
             select
                 *,
-                sum(starts_session) over running as session_number,
+                sum(starts_session) over running
+                {%- if number_offset is not none %} + {{ number_offset }}{% endif %} as session_number,
                 max(case when starts_session = 1 then event_ts end) over running as session_start_ts
             from flagged
             window running as (

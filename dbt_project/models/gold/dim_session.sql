@@ -1,8 +1,45 @@
--- One row per derived session (see silver.sessions).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='user_region',
+        region_column='session_start_ts',
+        unique_key='session_key',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['user_id', 'session_start_ts']},
+            {'columns': ['_built_at']},
+        ],
+    )
+}}
+-- One row per derived session (see silver.sessions). Incremental like silver.sessions:
+-- a user's sessions from the earliest one rebuilt since this table's last run are
+-- replaced (strategy user_region), so a session merged away disappears here too.
 with
 
 sessions as (
     select * from {{ ref('sessions') }}
+),
+{%- if is_incremental() %}
+
+regions as (
+    select
+        user_id,
+        min(session_start_ts) as region_start
+    from sessions
+    where _built_at > {{ built_watermark() }}
+    group by user_id
+),
+{%- endif %}
+
+changed as (
+    select sessions.*
+    from sessions
+    {%- if is_incremental() %}
+        inner join regions
+            on
+                sessions.user_id = regions.user_id
+                and sessions.session_start_ts >= regions.region_start
+    {%- endif %}
 ),
 
 final as (
@@ -19,8 +56,9 @@ final as (
         click_count,
         comment_count,
         movie_count,
-        watched_s
-    from sessions
+        watched_s,
+        {{ built_at() }} as _built_at
+    from changed
 )
 
 select * from final

@@ -2,16 +2,26 @@
     config(
         materialized='incremental',
         unique_key='event_id',
-        incremental_strategy='merge',
+        incremental_strategy='delete+insert',
         on_schema_change='fail',
+        indexes=[
+            {'columns': ['_built_at']},
+            {'columns': ['movie_key']},
+            {'columns': ['user_id', 'event_ts']},
+        ],
+        post_hook=[
+            "create index if not exists {{ this.identifier }}_unkeyed_movie_idx
+             on {{ this }} (movie_id) where movie_key is null",
+        ],
     )
 }}
--- One row per user event, merged on event_id. A run looks at every session that gained
--- an event landed within the lookback window (rules) of the latest landed event, and at
--- every event whose movie entered or left dim_movie; of those, only new rows and rows
--- whose session or movie changed are merged (a late event that bridges two sessions
--- re-keys the events of the later one).
-with
+-- One row per user event; delete+insert on event_id. A run takes the silver events
+-- rebuilt since the fact's own last run (_built_at: new events and events re-keyed
+-- because a late event bridged their sessions) and the events whose movie entered or
+-- left dim_movie; nothing else is read. The build schema rotates (gold_build -> gold
+-- -> gold_previous), so the table may be a few runs behind: its own watermark catches
+-- it up with every run it missed.
+with recursive
 
 user_events as (
     select * from {{ ref('user_events') }}
@@ -20,61 +30,54 @@ user_events as (
 dim_movie as (
     select * from {{ ref('dim_movie') }}
 ),
+{%- if is_incremental() %}
 
-existing as (
-    -- what earlier runs merged; empty on a first or full-refresh build
-    {%- if is_incremental() %}
-        select
-            event_id,
-            session_key,
-            movie_key,
-            _loaded_at
-        from {{ this }}
-    {%- else %}
-        select
-            null::uuid as event_id,
-            null::text as session_key,
-            null::bigint as movie_key,
-            null::timestamptz as _loaded_at
-        where false
-    {%- endif %}
+movie_keys as (
+    -- the distinct movie keys in the fact, one index probe each (a loose index scan)
+    select min(movie_key) as movie_key from {{ this }}
+    union all
+    select (select min(f.movie_key) from {{ this }} as f where f.movie_key > movie_keys.movie_key)
+    from movie_keys
+    where movie_keys.movie_key is not null
 ),
 
-lookback as (
-    select max(_loaded_at) - interval '{{ rule_lookback_hours() }} hours' as cutoff
-    from existing
+movies_left as (
+    select movie_keys.movie_key
+    from movie_keys
+    where
+        movie_keys.movie_key is not null
+        and not exists (select 1 from dim_movie where dim_movie.movie_id = movie_keys.movie_key)
 ),
 
-session_loads as (
-    select
-        session_key,
-        max(_loaded_at) as session_loaded_at
-    from user_events
-    group by session_key
+rekeyed as (
+    -- events whose movie left dim_movie, and events of a movie now in it they lack
+    select f.event_id
+    from {{ this }} as f
+    inner join movies_left on f.movie_key = movies_left.movie_key
+    union all
+    select f.event_id
+    from {{ this }} as f
+    inner join dim_movie on f.movie_id = dim_movie.movie_id
+    where f.movie_key is null
 ),
+
+{%- endif %}
 
 changed as (
-    select user_events.*
-    from user_events
-    inner join session_loads on user_events.session_key = session_loads.session_key
-    cross join lookback
-    left join dim_movie on user_events.movie_id = dim_movie.movie_id
-    left join existing on user_events.event_id = existing.event_id
-    where
-        existing.event_id is null
-        or existing.movie_key is distinct from dim_movie.movie_id
-        or (
-            session_loads.session_loaded_at >= lookback.cutoff
-            and (
-                existing.session_key is distinct from user_events.session_key
-                or existing._loaded_at is distinct from user_events._loaded_at
-            )
-        )
+    select * from user_events
+    {%- if is_incremental() %}
+        where _built_at > {{ built_watermark() }}
+        union all
+        select user_events.* from user_events
+        inner join rekeyed on user_events.event_id = rekeyed.event_id
+        where user_events._built_at <= {{ built_watermark() }}
+    {%- endif %}
 ),
 
 final as (
     select
-        {{ event_fact_columns() }}
+        {{ event_fact_columns() }},
+        {{ built_at() }} as _built_at
     from changed as e
     left join dim_movie as m on e.movie_id = m.movie_id
 )

@@ -22,7 +22,8 @@ sessionized as (
 
 final as (
     select
-        {{ event_fact_columns() }}
+        {{ event_fact_columns() }},
+        {{ built_at() }} as _built_at
     from sessionized as e
     left join dim_movie as m on e.movie_id = m.movie_id
 )

@@ -1,9 +1,49 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='user_region',
+        region_column='session_start_ts',
+        unique_key='session_key',
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['session_key'], 'unique': true},
+            {'columns': ['user_id', 'session_start_ts']},
+            {'columns': ['_built_at']},
+        ],
+    )
+}}
 -- Sessions: a user's events split where the gap exceeds the rules' inactivity gap
 -- (the split itself is made once, in user_events; see sessionized_events()).
+-- Incremental: a user whose events were rebuilt since this table's last run has every
+-- session from the earliest rebuilt one on recomputed from user_events (an index range
+-- read) and replaced (strategy user_region, macros/incremental.sql): a session a late
+-- event merged into an earlier one disappears with them.
 with
 
 user_events as (
     select * from {{ ref('user_events') }}
+),
+{%- if is_incremental() %}
+
+regions as (
+    select
+        user_id,
+        min(session_start_ts) as region_start
+    from user_events
+    where _built_at > {{ built_watermark() }}
+    group by user_id
+),
+{%- endif %}
+
+region_events as (
+    select user_events.*
+    from user_events
+    {%- if is_incremental() %}
+        inner join regions
+            on
+                user_events.user_id = regions.user_id
+                and user_events.event_ts >= regions.region_start
+    {%- endif %}
 ),
 
 final as (
@@ -21,8 +61,14 @@ final as (
         count(*) filter (where event_type = 'comment')::integer as comment_count,
         count(distinct movie_id)::integer as movie_count,
         coalesce(sum(watched_s), 0) as watched_s,
-        max(_loaded_at) as _loaded_at
-    from user_events
+        -- what dim_user sums per user, so it never reads the events
+        count(*) filter (where is_completed)::integer as completed_watch_count,
+        count(is_completed)::integer as timed_watch_count,
+        coalesce(sum(rating), 0) as rating_sum,
+        count(rating)::integer as rating_count,
+        max(_loaded_at) as _loaded_at,
+        {{ built_at() }} as _built_at
+    from region_events
     group by session_key, user_id
 )
 

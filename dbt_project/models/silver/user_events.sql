@@ -2,12 +2,37 @@
     config(
         materialized='incremental',
         unique_key='event_id',
-        incremental_strategy='merge',
+        incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['event_id'], 'unique': true},
+            {'columns': ['user_id', 'event_ts']},
+            {'columns': ['_built_at']},
+            {'columns': ['_loaded_at']},
+        ],
     )
 }}
 -- Every valid event once: the Spark landing and the MongoDB backup unioned and
 -- deduplicated on event_id (the landing wins; source_flag tells which copy was kept).
+--
+-- Incremental: only the copies landed since the latest kept landing (less the rules'
+-- incremental.lookback_hours, for a landing that committed late) are read from staging.
+-- Those that win over the copy already kept are the changed events; each of their
+-- users is re-sessionized from the start of the session holding the user's last kept
+-- event at or before the earliest change (nothing before it can change: an earlier
+-- session ended more than the inactivity gap before), numbering on from the sessions
+-- before. Only rows whose session or kept copy changed are written (delete+insert on
+-- event_id); the indexes make each of those reads an index scan.
+{%- set columns = [
+    'event_id', 'event_type', 'event_ts', 'user_id', 'client_session_id', 'movie_id',
+    'watched_s', 'position_s', 'duration_s', 'watch_completion', 'is_completed',
+    'click_target', 'click_page', 'comment_id', 'comment_text', 'rating',
+    'update_action', 'update_fields', 'kafka_topic', 'kafka_partition', 'kafka_offset',
+    'kafka_timestamp', 'source_flag', 'run_id', '_loaded_at',
+] %}
+{%- set landed_in_window -%}
+    {%- if is_incremental() %}ingested_at >= (select since.landed_from from since){% else %}true{% endif -%}
+{%- endset %}
 with
 
 stg_user_events as (
@@ -22,11 +47,22 @@ stg_comments as (
     select * from {{ ref('stg_comments') }}
 ),
 
+{%- if is_incremental() %}
+
+since as (
+    select
+        coalesce(max(_loaded_at), '-infinity'::timestamptz)
+        - interval '{{ rule_lookback_hours() }} hours' as landed_from
+    from {{ this }}
+),
+{%- endif %}
+
 landed as (
     select
         *,
         1 as source_priority
     from stg_user_events
+    where {{ landed_in_window }}
 ),
 
 backups as (
@@ -41,7 +77,9 @@ backed_up as (
         {{ staged_event_column_names() }},
         2 as source_priority
     from backups
-    where coalesce(backup_valid, true)
+    where
+        coalesce(backup_valid, true)
+        and {{ landed_in_window }}
 ),
 
 unioned as (
@@ -64,12 +102,106 @@ deduplicated as (
 
 conformed as (
     select
-        {{ conformed_event_columns() }}
+        {{ conformed_event_columns() }},
+        source_priority
     from deduplicated
 ),
+{%- if is_incremental() %}
+
+contest as (
+    -- a copy landed in the window competes with the copy kept before
+    select * from conformed
+    union all
+    select
+        {{ columns | join(', ') }},
+        case when source_flag = 'mongo' then 2 else 1 end as source_priority
+    from {{ this }}
+    where event_id in (select conformed.event_id from conformed)
+),
+
+winners as (
+    select distinct on (event_id) *
+    from contest
+    order by event_id asc, source_priority asc, _loaded_at asc
+),
+
+changed as (
+    select winners.*
+    from winners
+    left join {{ this }} as kept on winners.event_id = kept.event_id
+    where
+        kept.event_id is null
+        or kept.source_flag is distinct from winners.source_flag
+        or kept._loaded_at is distinct from winners._loaded_at
+),
+
+touched as (
+    -- where a changed event is now, and where its replaced copy was
+    select
+        user_id,
+        event_ts
+    from changed
+    union all
+    select
+        kept.user_id,
+        kept.event_ts
+    from {{ this }} as kept
+    inner join changed on kept.event_id = changed.event_id
+),
+
+affected as (
+    select
+        user_id,
+        min(event_ts) as first_changed_ts
+    from touched
+    group by user_id
+),
+
+anchors as (
+    select
+        affected.user_id,
+        coalesce(anchor.session_start_ts, '-infinity'::timestamptz) as region_start,
+        coalesce(anchor.session_number - 1, 0) as number_offset
+    from affected
+    left join lateral (
+        select
+            kept.session_start_ts,
+            kept.session_number
+        from {{ this }} as kept
+        where
+            kept.user_id = affected.user_id
+            and kept.event_ts <= affected.first_changed_ts
+        order by kept.event_ts desc, kept.event_id desc
+        limit 1
+    ) as anchor on true
+),
+
+region as (
+    select
+        {% for column in columns %}kept.{{ column }}, {% endfor %}
+        anchors.number_offset
+    from {{ this }} as kept
+    inner join anchors
+        on
+            kept.user_id = anchors.user_id
+            and kept.event_ts >= anchors.region_start
+    where not exists (select 1 from changed where changed.event_id = kept.event_id)
+    union all
+    select
+        {% for column in columns %}changed.{{ column }}, {% endfor %}
+        anchors.number_offset
+    from changed
+    inner join anchors on changed.user_id = anchors.user_id
+),
+
+{%- endif %}
 
 sessionized as (
-    select * from {{ sessionized_events('conformed') }} as sessionized
+    {%- if is_incremental() %}
+        select * from {{ sessionized_events('region', number_offset='number_offset') }} as sessionized
+    {%- else %}
+        select * from {{ sessionized_events('conformed') }} as sessionized
+    {%- endif %}
 ),
 
 computed as (
@@ -101,41 +233,23 @@ computed as (
         kafka_timestamp,
         source_flag,
         run_id,
-        _loaded_at
+        _loaded_at,
+        {{ built_at() }} as _built_at
     from sessionized
-),
-
-existing as (
-    -- what earlier runs merged; empty on a first or full-refresh build
-    {%- if is_incremental() %}
-        select
-            event_id,
-            session_key,
-            session_number,
-            _loaded_at,
-            source_flag
-        from {{ this }}
-    {%- else %}
-        select
-            null::uuid as event_id,
-            null::text as session_key,
-            null::integer as session_number,
-            null::timestamptz as _loaded_at,
-            null::text as source_flag
-        where false
-    {%- endif %}
 ),
 
 final as (
     select computed.*
     from computed
-    left join existing on computed.event_id = existing.event_id
+    {%- if is_incremental() %}
+        left join {{ this }} as kept on computed.event_id = kept.event_id
     where
-        existing.event_id is null
-        or existing.session_key is distinct from computed.session_key
-        or existing.session_number is distinct from computed.session_number
-        or existing._loaded_at is distinct from computed._loaded_at
-        or existing.source_flag is distinct from computed.source_flag
+        kept.event_id is null
+        or kept.session_key is distinct from computed.session_key
+        or kept.session_number is distinct from computed.session_number
+        or kept._loaded_at is distinct from computed._loaded_at
+        or kept.source_flag is distinct from computed.source_flag
+    {%- endif %}
 )
 
 select * from final
