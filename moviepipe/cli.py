@@ -55,30 +55,35 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 @main.group()
 def services() -> None:
-    """Local PostgreSQL, Kafka and MongoDB-wire servers (data and logs in .local/)."""
+    """Local PostgreSQL, Kafka and MongoDB-wire servers, and an opt-in Spark cluster (.local/)."""
+
+
+SERVICE_NAMES = click.Choice(["postgres", "kafka", "mongo", "spark"])
 
 
 @services.command("up")
-@click.option("--only", multiple=True, type=click.Choice(["postgres", "kafka", "mongo"]))
+@click.argument("names", nargs=-1, type=SERVICE_NAMES)
+@click.option("--only", multiple=True, type=SERVICE_NAMES)
 @click.pass_obj
-def services_up(settings: Settings, only: tuple[str, ...]) -> None:
-    """Start the services and wait until they are healthy; safe to repeat."""
+def services_up(settings: Settings, names: tuple[str, ...], only: tuple[str, ...]) -> None:
+    """Start the services (or NAMES; `spark` only when named) until healthy; safe to repeat."""
     from moviepipe import services as svc
 
     start = time.monotonic()
     with exits_on(svc.ServiceError):
-        svc.up(settings, list(only) or None, on_ready=lambda st: click.echo(st.line()))
+        svc.up(settings, [*names, *only] or None, on_ready=lambda st: click.echo(st.line()))
     click.echo(f"services up in {time.monotonic() - start:.1f}s")
 
 
 @services.command("down")
-@click.option("--only", multiple=True, type=click.Choice(["postgres", "kafka", "mongo"]))
+@click.argument("names", nargs=-1, type=SERVICE_NAMES)
+@click.option("--only", multiple=True, type=SERVICE_NAMES)
 @click.pass_obj
-def services_down(settings: Settings, only: tuple[str, ...]) -> None:
-    """Stop the services that `up` started (never one it found already running)."""
+def services_down(settings: Settings, names: tuple[str, ...], only: tuple[str, ...]) -> None:
+    """Stop the services (or NAMES) that `up` started (never one it found already running)."""
     from moviepipe import services as svc
 
-    for name, stopped in svc.down(settings, list(only) or None).items():
+    for name, stopped in svc.down(settings, [*names, *only] or None).items():
         click.echo(f"{name:<10} {'stopped' if stopped else 'was not started by moviepipe'}")
 
 

@@ -116,6 +116,12 @@ def check_versions(jars: list[Path]) -> None:
         raise SparkSetupError(f"pyspark {want} but connector {connector}; run `make setup`")
 
 
+def on_this_machine(master: str) -> bool:
+    """``local[...]`` or a standalone master on loopback (``services up spark``)."""
+    host = master.removeprefix("spark://").rpartition(":")[0]
+    return master.startswith("local") or host in ("127.0.0.1", "localhost")
+
+
 def spark_conf(
     settings: Settings, app_name: str, jars: list[Path], extra: dict[str, Any] | None = None
 ) -> dict[str, str]:
@@ -139,9 +145,18 @@ def spark_conf(
             ]
         ),
     }
-    if settings.spark_master.startswith("local"):
+    if on_this_machine(settings.spark_master):
         conf["spark.driver.host"] = "127.0.0.1"
         conf["spark.driver.bindAddress"] = "127.0.0.1"
+        # Executors on this machine run our venv's Python (the project is installed in it).
+        conf["spark.pyspark.python"] = sys.executable
+    if settings.spark_master.startswith("spark://"):
+        # A standalone master gives an application every free core unless capped: one
+        # executor of this size (the jars above reach it through the driver's file server).
+        cluster = settings.tunables.spark.cluster
+        conf["spark.executor.cores"] = cluster.executor_cores
+        conf["spark.cores.max"] = cluster.executor_cores
+        conf["spark.executor.memory"] = cluster.executor_memory
     conf.update(extra or {})
     return {k: str(v) for k, v in conf.items()}
 
@@ -157,7 +172,7 @@ def build_spark_session(
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     write_log_config(settings)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use our venv
-    if settings.spark_master.startswith("local"):
+    if on_this_machine(settings.spark_master):
         # Keep the driver on loopback: the machine's other interfaces may not route.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder

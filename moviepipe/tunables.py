@@ -94,10 +94,27 @@ class TmdbTunables(Section):
     ]  # fmt: skip
 
 
+class SparkClusterTunables(Section):
+    """``moviepipe services up spark``: a standalone master and one worker on loopback."""
+
+    master_port: int = Field(default=57077, ge=1, le=65535)
+    master_ui_port: int = Field(default=57080, ge=1, le=65535)
+    worker_ui_port: int = Field(default=57081, ge=1, le=65535)
+    # Two cores on the machine: the worker offers both, and one executor takes them.
+    worker_cores: PositiveInt = 2
+    worker_memory: str = "2g"
+    executor_cores: PositiveInt = 2
+    executor_memory: str = "1g"
+    # Heap of the master and worker daemons themselves (SPARK_DAEMON_MEMORY).
+    daemon_memory: str = "256m"
+    start_timeout_s: PositiveFloat = 60
+
+
 class SparkTunables(Section):
     driver_memory: str = "1g"
     shuffle_partitions: PositiveInt = 4
     ui_enabled: bool = False
+    cluster: SparkClusterTunables = SparkClusterTunables()
 
 
 class LandTunables(Section):

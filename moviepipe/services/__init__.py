@@ -1,5 +1,9 @@
 """``moviepipe services up|down|status``: the local PostgreSQL, Kafka and MongoDB-wire servers.
 
+The Spark standalone cluster (``services up spark``) is opt-in: never started by
+default, stopped by every ``down``, listed by ``status`` when it runs or
+``SPARK_MASTER`` names it.
+
 Usage::
 
     from moviepipe.services import up, down, status
@@ -16,10 +20,11 @@ from typing import Protocol
 
 from moviepipe import db
 from moviepipe.config import Role, Settings, load_settings
-from moviepipe.services import kafka, mongo, postgres
+from moviepipe.services import kafka, mongo, postgres, spark_cluster
 from moviepipe.services.process import ServiceError, ServiceStatus
 
 __all__ = [
+    "OPTIONAL",
     "SERVICES",
     "ServiceError",
     "ServiceStatus",
@@ -42,6 +47,9 @@ class Service(Protocol):
 
 # Start order matters: PostgreSQL first (bootstrap), then Kafka, then MongoDB-wire.
 SERVICES: dict[str, Service] = {"postgres": postgres, "kafka": kafka, "mongo": mongo}  # type: ignore[dict-item]
+# Started only when named (`services up spark`).
+OPTIONAL: dict[str, Service] = {"spark": spark_cluster}  # type: ignore[dict-item]
+ALL: dict[str, Service] = {**SERVICES, **OPTIONAL}
 
 _GENERATED: dict[str, Role] = {
     "PGPASSWORD": "admin",
@@ -78,7 +86,7 @@ def up(
     settings = ensure_local_secrets(settings)
     names = only or list(SERVICES)
     for name in names:
-        st = SERVICES[name].up(settings)
+        st = ALL[name].up(settings)
         if name == "postgres":
             db.bootstrap(settings)
         if on_ready:
@@ -88,9 +96,14 @@ def up(
 
 def down(settings: Settings, only: list[str] | None = None) -> dict[str, bool]:
     """Stop what ``up`` started (never a server it found running); returns name -> stopped."""
-    names = only or list(reversed(list(SERVICES)))
-    return {name: SERVICES[name].down(settings) for name in names}
+    names = only or list(reversed(list(ALL)))
+    return {name: ALL[name].down(settings) for name in names}
 
 
 def status(settings: Settings) -> list[ServiceStatus]:
-    return [module.status(settings) for module in SERVICES.values()]
+    out = [module.status(settings) for module in SERVICES.values()]
+    if spark_cluster.running(settings) or settings.spark_master == spark_cluster.master_url(
+        settings
+    ):
+        out.append(spark_cluster.status(settings))
+    return out
