@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 from moviepipe import db
 from moviepipe.config import Settings
@@ -45,6 +46,18 @@ def beats(settings: Settings) -> int:
         ).fetchone()[0]
 
 
+def start_after_batch(
+    settings: Settings, env: dict[str, str], cmd: list[str], out: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """Start the landing in a session of its own; return once it committed a batch (or ended)."""
+    before = beats(settings)
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=out, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while beats(settings) == before and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc
+
+
 def land_through_kills(
     settings: Settings, env: dict[str, str], cmd: list[str], log: Path, kills: int
 ) -> int:
@@ -55,11 +68,7 @@ def land_through_kills(
     done = 0
     with open(log, "ab") as out:
         for _ in range(kills):
-            before = beats(settings)
-            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=out, start_new_session=True)
-            deadline = time.monotonic() + 120
-            while beats(settings) == before and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.05)
+            proc = start_after_batch(settings, env, cmd, out)
             time.sleep(random.uniform(0.05, 0.6))  # into the next batch
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)  # the driver and its JVM, no clean-up
