@@ -30,6 +30,7 @@ PROJECT_ENV = {
     "TMDB_API_KEY",
     "TMDB_READ_ACCESS_TOKEN",
     "TMDB_BASE_URL",
+    "SPARK_MASTER",
 }
 
 
@@ -80,6 +81,16 @@ def test_ports_bind_loopback_and_do_not_clash(compose):
             assert re.fullmatch(r"127\.0\.0\.1:\d+:\d+", port), (name, port)
             host_ports.append(port.split(":")[1])
     assert len(host_ports) == len(set(host_ports))
+
+
+def test_spark_master_url_names_the_master_and_its_worker(compose):
+    url = compose["x-moviepipe-env"]["SPARK_MASTER"]
+    host, port = re.fullmatch(r"spark://([\w-]+):(\d+)", url).groups()
+    master, worker = compose["services"][host], compose["services"]["spark-worker"]
+    assert master["command"][-1] == "org.apache.spark.deploy.master.Master"
+    assert port == "7077"  # the master's default port: its command sets none
+    assert any(p.endswith(f":{port}") for p in master["ports"])
+    assert worker["command"][-1] == url
 
 
 def test_depends_on_names_exist(compose):
