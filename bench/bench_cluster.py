@@ -1,0 +1,68 @@
+"""Cluster benchmark: the streaming benchmark's landing on the local Spark standalone cluster.
+
+Run alone with ``.venv/bin/python -m bench cluster``. It starts ``services up spark``
+when no cluster runs (and stops it again at the end), lands
+``BENCH_CLUSTER_EVENTS`` events (default 500000) with
+``SPARK_MASTER=spark://127.0.0.1:<port> moviepipe stream land --available-now``
+into a database and topics of its own, and prints events/s, with and without
+Spark's start-up, and the ratio to a plain COPY of the same rows in the same run.
+The landing and COPY are :mod:`bench.bench_streaming`'s, so the two compare.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+from bench.bench_streaming import _env_int, _line, _settings_for, bench_copy, bench_landing
+
+
+def main() -> None:
+    from moviepipe import db, services
+    from moviepipe.config import load_settings
+    from moviepipe.rules import load_rules
+    from moviepipe.services import kafka, spark_cluster
+
+    n = _env_int("BENCH_CLUSTER_EVENTS", 500_000)
+    base = services.up(load_settings())
+    started = not spark_cluster.running(base)
+    status = spark_cluster.up(base)
+    print(f"  {status.line()}", flush=True)
+    url = spark_cluster.master_url(base)
+    dbname = f"bench_cluster_{uuid.uuid4().hex[:6]}"
+    db.bootstrap(base, dbname)
+    settings = _settings_for(base.model_copy(update={"pgdatabase": dbname}), f"{dbname}_")
+    work = Path(tempfile.mkdtemp(prefix="bench_cluster_"))
+    previous = os.environ.get("SPARK_MASTER")
+    os.environ["SPARK_MASTER"] = url  # the landing subprocess's environment is ours
+    try:
+        print(f"landing {n:,} events with `stream land --available-now` on {url}", flush=True)
+        land = bench_landing(settings, load_rules(), n, work / "ckpt")
+        copy_rate = n / bench_copy(settings)
+        rate = n / land["landing_s"]
+        _line("COPY of the same rows into raw.user_events", f"{copy_rate:,.0f} ev/s", "baseline",
+              None)  # fmt: skip
+        _line("cluster landing throughput (query run)", f"{rate:,.0f} ev/s", "info", None)
+        _line("  ratio to COPY", f"{rate / copy_rate:.2f}x", "info", None)
+        _line("  incl. Spark start-up (process wall time)", f"{n / land['wall_s']:,.0f} ev/s",
+              "info", None)  # fmt: skip
+        _line("  ratio to COPY incl. start-up", f"{n / land['wall_s'] / copy_rate:.2f}x", "info",
+              None)  # fmt: skip
+        _line("  micro-batches", f"{land['batches']}", "info", None)
+    finally:
+        if previous is None:
+            os.environ.pop("SPARK_MASTER", None)
+        else:
+            os.environ["SPARK_MASTER"] = previous
+        kafka.admin_client(settings).delete_topics(settings.topics, operation_timeout=30)
+        db.drop_database(base, dbname)
+        shutil.rmtree(work, ignore_errors=True)
+        if started:
+            spark_cluster.down(base)
+
+
+if __name__ == "__main__":
+    main()
