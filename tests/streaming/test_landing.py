@@ -10,15 +10,9 @@ written, then let a last run drain the topics.
 from __future__ import annotations
 
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -28,24 +22,12 @@ from streaming.land import SINK
 from streaming.producer import produce
 from streaming.sources import simulate_events
 from tests.streaming.conftest import drop_topics, fresh_topics, live_bad_messages
+from tests.streaming.kills import land_cmd, land_env, land_once, land_through_kills
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
 N_VALID = 4000
 KILLS = 3
-MOVIEPIPE = Path(sys.executable).parent / "moviepipe"
-
-
-def _land_cmd(checkpoint: Path) -> list[str]:
-    return [str(MOVIEPIPE), "stream", "land", "--available-now",
-            "--checkpoint-dir", str(checkpoint), "--max-offsets", "400"]  # fmt: skip
-
-
-def _beats(settings) -> int:
-    with db.connect(settings, "loader") as conn:
-        return conn.execute(
-            "select count(*) from ops.stream_heartbeat where sink = %s", (SINK,)
-        ).fetchone()[0]
 
 
 @pytest.fixture(scope="module")
@@ -63,26 +45,11 @@ def landed(stream_settings, rules, tmp_path_factory):
     assert summary["delivered"] == len(messages), summary
 
     checkpoint = tmp_path_factory.mktemp("ckpt") / "land"
-    env = {**os.environ, "PGDATABASE": settings.pgdatabase, "MOVIEPIPE_TOPIC_PREFIX": prefix}
+    env, cmd = land_env(settings), land_cmd(checkpoint)
     log = tmp_path_factory.mktemp("log") / "land.log"
-    kills = 0
-    with open(log, "ab") as out:
-        for _ in range(KILLS):
-            before = _beats(settings)
-            proc = subprocess.Popen(_land_cmd(checkpoint), env=env, stdout=out, stderr=out,
-                                    start_new_session=True)  # fmt: skip
-            deadline = time.monotonic() + 120
-            while (
-                _beats(settings) == before and proc.poll() is None and time.monotonic() < deadline
-            ):
-                time.sleep(0.05)
-            time.sleep(random.uniform(0.05, 0.6))  # into the next batch
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)  # the driver and its JVM, no clean-up
-                kills += 1
-            proc.wait()
-        final = subprocess.run(_land_cmd(checkpoint), env=env, stdout=out, stderr=out, timeout=300)
-    assert final.returncode == 0, log.read_text()[-3000:]
+    kills = land_through_kills(settings, env, cmd, log, KILLS)
+    final = land_once(env, cmd, log)
+    assert final == 0, log.read_text()[-3000:]
     yield {"settings": settings, "valid": valid, "bad": bad, "kills": kills}
     drop_topics(settings)
 
