@@ -27,13 +27,17 @@
         mean_rating
 {%- endmacro %}
 
-{#- The whole user_stats model; per_user=false aggregates every user into one row. -#}
+{#-
+  The whole user_stats model; per_user=false aggregates every user into one row.
+  Over all history, rebuilt every run, from silver.user_movie_days (a row per user,
+  movie and day) rather than the events, so its cost follows users x movies x days.
+-#}
 {% macro user_stats_model(per_user) -%}
 {%- set key = 'user_id' if per_user else "'all'::text" -%}
 with
 
-user_events as (
-    select * from {{ ref('user_events') }}
+user_movie_days as (
+    select * from {{ ref('user_movie_days') }}
 ),
 
 sessions as (
@@ -52,17 +56,17 @@ activity as (
     select
         {{ key }} as scope_key,
         count(distinct user_id)::integer as user_count,
-        min(event_ts) as first_event_ts,
-        max(event_ts) as last_event_ts,
-        count(*)::integer as event_count,
-        count(*) filter (where event_type = 'watch')::integer as watch_count,
+        min(first_event_ts) as first_event_ts,
+        max(last_event_ts) as last_event_ts,
+        sum(event_count)::integer as event_count,
+        sum(watch_count)::integer as watch_count,
         coalesce(sum(watched_s), 0) as watched_s,
-        count(*) filter (where is_completed)::integer as completed_watch_count,
+        sum(completed_watch_count)::integer as completed_watch_count,
         -- is_completed is null for a watch without a known duration: not in the rate
-        count(is_completed)::integer as timed_watch_count,
+        sum(timed_watch_count)::integer as timed_watch_count,
         count(distinct movie_id)::integer as movie_count,
-        round(avg(rating), 4) as mean_rating
-    from user_events
+        round(sum(rating_sum) / nullif(sum(rating_count), 0), 4) as mean_rating
+    from user_movie_days
     group by 1
 ),
 
@@ -92,10 +96,10 @@ genre_activity as (
     select
         {{ key }} as scope_key,
         stg_movie_genres.genre_name,
-        coalesce(sum(user_events.watched_s), 0) as watched_s,
-        count(*) as event_count
-    from user_events
-    inner join stg_movie_genres on user_events.movie_id = stg_movie_genres.movie_id
+        coalesce(sum(user_movie_days.watched_s), 0) as watched_s,
+        sum(user_movie_days.event_count) as event_count
+    from user_movie_days
+    inner join stg_movie_genres on user_movie_days.movie_id = stg_movie_genres.movie_id
     group by 1, 2
 ),
 

@@ -21,24 +21,26 @@ sessions as (
 ),
 {%- if is_incremental() %}
 
-regions as (
-    select
-        user_id,
-        min(session_start_ts) as region_start
-    from sessions
-    where _built_at > {{ built_watermark() }}
-    group by user_id
-),
+    regions as (
+        select
+            user_id,
+            min(session_start_ts) as region_start
+        from sessions
+        where _built_at > {{ built_watermark() }}
+        group by user_id
+    ),
 {%- endif %}
 
 changed as (
-    select sessions.*
-    from sessions
     {%- if is_incremental() %}
+        select sessions.*
+        from sessions
         inner join regions
             on
                 sessions.user_id = regions.user_id
                 and sessions.session_start_ts >= regions.region_start
+    {%- else %}
+        select * from sessions
     {%- endif %}
 ),
 

@@ -21,7 +21,8 @@
 -- left dim_movie; nothing else is read. The build schema rotates (gold_build -> gold
 -- -> gold_previous), so the table may be a few runs behind: its own watermark catches
 -- it up with every run it missed.
-with recursive
+-- depends_on: {{ ref('stg_movies') }}
+with
 
 user_events as (
     select * from {{ ref('user_events') }}
@@ -32,45 +33,45 @@ dim_movie as (
 ),
 {%- if is_incremental() %}
 
-movie_keys as (
-    -- the distinct movie keys in the fact, one index probe each (a loose index scan)
-    select min(movie_key) as movie_key from {{ this }}
-    union all
-    select (select min(f.movie_key) from {{ this }} as f where f.movie_key > movie_keys.movie_key)
-    from movie_keys
-    where movie_keys.movie_key is not null
-),
+    movies_left as (
+        -- movies extracted but not in dim_movie (not released, or no longer) that events
+        -- still carry as their movie_key: one index probe each
+        select stg_movies.movie_id as movie_key
+        from (select distinct movie_id from {{ ref('stg_movies') }}) as stg_movies
+        where
+            not exists (
+                select 1 from dim_movie
+                where dim_movie.movie_id = stg_movies.movie_id
+            )
+            and exists (
+                select 1 from {{ this }} as f
+                where f.movie_key = stg_movies.movie_id
+            )
+    ),
 
-movies_left as (
-    select movie_keys.movie_key
-    from movie_keys
-    where
-        movie_keys.movie_key is not null
-        and not exists (select 1 from dim_movie where dim_movie.movie_id = movie_keys.movie_key)
-),
-
-rekeyed as (
-    -- events whose movie left dim_movie, and events of a movie now in it they lack
-    select f.event_id
-    from {{ this }} as f
-    inner join movies_left on f.movie_key = movies_left.movie_key
-    union all
-    select f.event_id
-    from {{ this }} as f
-    inner join dim_movie on f.movie_id = dim_movie.movie_id
-    where f.movie_key is null
-),
-
+    rekeyed as (
+        -- events whose movie left dim_movie, and events of a movie now in it they lack
+        select f.event_id
+        from {{ this }} as f
+        inner join movies_left on f.movie_key = movies_left.movie_key
+        union all
+        select f.event_id
+        from {{ this }} as f
+        inner join dim_movie on f.movie_id = dim_movie.movie_id
+        where f.movie_key is null
+    ),
 {%- endif %}
 
 changed as (
-    select * from user_events
     {%- if is_incremental() %}
+        select * from user_events
         where _built_at > {{ built_watermark() }}
         union all
         select user_events.* from user_events
         inner join rekeyed on user_events.event_id = rekeyed.event_id
         where user_events._built_at <= {{ built_watermark() }}
+    {%- else %}
+        select * from user_events
     {%- endif %}
 ),
 

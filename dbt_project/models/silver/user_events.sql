@@ -49,12 +49,12 @@ stg_comments as (
 
 {%- if is_incremental() %}
 
-since as (
-    select
-        coalesce(max(_loaded_at), '-infinity'::timestamptz)
-        - interval '{{ rule_lookback_hours() }} hours' as landed_from
-    from {{ this }}
-),
+    since as (
+        select
+            coalesce(max(_loaded_at), '-infinity'::timestamptz)
+            - interval '{{ rule_lookback_hours() }} hours' as landed_from
+        from {{ this }}
+    ),
 {%- endif %}
 
 landed as (
@@ -108,91 +108,101 @@ conformed as (
 ),
 {%- if is_incremental() %}
 
-contest as (
-    -- a copy landed in the window competes with the copy kept before
-    select * from conformed
-    union all
-    select
-        {{ columns | join(', ') }},
-        case when source_flag = 'mongo' then 2 else 1 end as source_priority
-    from {{ this }}
-    where event_id in (select conformed.event_id from conformed)
-),
-
-winners as (
-    select distinct on (event_id) *
-    from contest
-    order by event_id asc, source_priority asc, _loaded_at asc
-),
-
-changed as (
-    select winners.*
-    from winners
-    left join {{ this }} as kept on winners.event_id = kept.event_id
-    where
-        kept.event_id is null
-        or kept.source_flag is distinct from winners.source_flag
-        or kept._loaded_at is distinct from winners._loaded_at
-),
-
-touched as (
-    -- where a changed event is now, and where its replaced copy was
-    select
-        user_id,
-        event_ts
-    from changed
-    union all
-    select
-        kept.user_id,
-        kept.event_ts
-    from {{ this }} as kept
-    inner join changed on kept.event_id = changed.event_id
-),
-
-affected as (
-    select
-        user_id,
-        min(event_ts) as first_changed_ts
-    from touched
-    group by user_id
-),
-
-anchors as (
-    select
-        affected.user_id,
-        coalesce(anchor.session_start_ts, '-infinity'::timestamptz) as region_start,
-        coalesce(anchor.session_number - 1, 0) as number_offset
-    from affected
-    left join lateral (
+    contest as (
+        -- a copy landed in the window competes with the copy kept before
+        select * from conformed
+        union all
         select
-            kept.session_start_ts,
-            kept.session_number
-        from {{ this }} as kept
-        where
-            kept.user_id = affected.user_id
-            and kept.event_ts <= affected.first_changed_ts
-        order by kept.event_ts desc, kept.event_id desc
-        limit 1
-    ) as anchor on true
-),
+            {%- for column in columns %}
+                {{ column }},
+            {%- endfor %}
+            case when source_flag = 'mongo' then 2 else 1 end as source_priority
+        from {{ this }}
+        where event_id in (select conformed.event_id from conformed)
+    ),
 
-region as (
-    select
-        {% for column in columns %}kept.{{ column }}, {% endfor %}
-        anchors.number_offset
-    from {{ this }} as kept
-    inner join anchors
-        on
-            kept.user_id = anchors.user_id
-            and kept.event_ts >= anchors.region_start
-    where not exists (select 1 from changed where changed.event_id = kept.event_id)
-    union all
-    select
-        {% for column in columns %}changed.{{ column }}, {% endfor %}
-        anchors.number_offset
-    from changed
-    inner join anchors on changed.user_id = anchors.user_id
-),
+    winners as (
+        select distinct on (event_id) *
+        from contest
+        order by event_id asc, source_priority asc, _loaded_at asc
+    ),
+
+    changed as (
+        select winners.*
+        from winners
+        left join {{ this }} as kept on winners.event_id = kept.event_id
+        where
+            kept.event_id is null
+            or kept.source_flag is distinct from winners.source_flag
+            or kept._loaded_at is distinct from winners._loaded_at
+    ),
+
+    touched as (
+        -- where a changed event is now, and where its replaced copy was
+        select
+            user_id,
+            event_ts
+        from changed
+        union all
+        select
+            kept.user_id,
+            kept.event_ts
+        from {{ this }} as kept
+        inner join changed on kept.event_id = changed.event_id
+    ),
+
+    affected as (
+        select
+            user_id,
+            min(event_ts) as first_changed_ts
+        from touched
+        group by user_id
+    ),
+
+    anchors as (
+        select
+            affected.user_id,
+            coalesce(anchor.session_start_ts, '-infinity'::timestamptz) as region_start,
+            coalesce(anchor.session_number - 1, 0) as number_offset
+        from affected
+        left join lateral (
+            select
+                kept.session_start_ts,
+                kept.session_number
+            from {{ this }} as kept
+            where
+                kept.user_id = affected.user_id
+                and kept.event_ts <= affected.first_changed_ts
+            order by kept.event_ts desc, kept.event_id desc
+            limit 1
+        ) as anchor on true
+    ),
+
+    region as (
+        select
+            {%- for column in columns %}
+                kept.{{ column }},
+            {%- endfor %}
+            anchors.number_offset
+        from {{ this }} as kept
+        inner join anchors
+            on
+                kept.user_id = anchors.user_id
+                and kept.event_ts >= anchors.region_start
+        where
+            not exists (
+                select 1 from changed
+                where changed.event_id = kept.event_id
+            )
+        union all
+        select
+            {%- for column in columns %}
+                changed.{{ column }},
+            {%- endfor %}
+            anchors.number_offset
+        from changed
+        inner join anchors on changed.user_id = anchors.user_id
+    ),
 
 {%- endif %}
 
@@ -239,16 +249,18 @@ computed as (
 ),
 
 final as (
-    select computed.*
-    from computed
     {%- if is_incremental() %}
+        select computed.*
+        from computed
         left join {{ this }} as kept on computed.event_id = kept.event_id
-    where
-        kept.event_id is null
-        or kept.session_key is distinct from computed.session_key
-        or kept.session_number is distinct from computed.session_number
-        or kept._loaded_at is distinct from computed._loaded_at
-        or kept.source_flag is distinct from computed.source_flag
+        where
+            kept.event_id is null
+            or kept.session_key is distinct from computed.session_key
+            or kept.session_number is distinct from computed.session_number
+            or kept._loaded_at is distinct from computed._loaded_at
+            or kept.source_flag is distinct from computed.source_flag
+    {%- else %}
+        select * from computed
     {%- endif %}
 )
 

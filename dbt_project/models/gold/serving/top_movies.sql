@@ -1,9 +1,11 @@
 -- Movies ranked per period, genre and metric (GET /api/top_movies): engagement and watch
--- time from the event fact, users' ratings, and TMDB's rating; see docs/enrich.md.
+-- time from the events, users' ratings, and TMDB's rating; see docs/enrich.md.
+-- Over all history, rebuilt every run, but from silver.user_movie_days (a row per user,
+-- movie and day), not from the events: its cost follows users x movies x days.
 with
 
-fact_user_event as (
-    select * from {{ ref('fact_user_event') }}
+user_movie_days as (
+    select * from {{ ref('user_movie_days') }}
 ),
 
 comments_scored as (
@@ -19,10 +21,11 @@ stg_movie_genres as (
 ),
 
 as_of as (
+    -- the days of every event, as in the fact
     select
-        max((event_ts at time zone 'UTC')::date) as as_of_date,
-        min((event_ts at time zone 'UTC')::date) as first_date
-    from fact_user_event
+        max(user_movie_days.event_date) as as_of_date,
+        min(user_movie_days.event_date) as first_date
+    from user_movie_days
 ),
 
 periods as (
@@ -37,20 +40,20 @@ periods as (
 movie_activity as (
     select
         periods.period,
-        fact_user_event.movie_key as movie_id,
-        count(distinct fact_user_event.user_id)::integer as engaged_users,
-        count(*)::integer as event_count,
-        count(*) filter (where fact_user_event.event_type = 'watch')::integer as watch_count,
-        coalesce(sum(fact_user_event.watched_s), 0) as watched_s,
-        count(*) filter (where fact_user_event.is_completed)::integer as completed_watch_count,
-        count(*) filter (where fact_user_event.event_type = 'comment')::integer as comment_count,
-        count(fact_user_event.rating)::integer as rating_count,
-        round(avg(fact_user_event.rating), 4) as mean_rating
-    from fact_user_event
-    inner join periods
-        on (fact_user_event.event_ts at time zone 'UTC')::date >= periods.period_start_date
-    where fact_user_event.movie_key is not null
-    group by periods.period, fact_user_event.movie_key
+        activity_days.movie_id,
+        count(distinct activity_days.user_id)::integer as engaged_users,
+        sum(activity_days.event_count)::integer as event_count,
+        sum(activity_days.watch_count)::integer as watch_count,
+        coalesce(sum(activity_days.watched_s), 0) as watched_s,
+        sum(activity_days.completed_watch_count)::integer as completed_watch_count,
+        sum(activity_days.comment_count)::integer as comment_count,
+        sum(activity_days.rating_count)::integer as rating_count,
+        round(sum(activity_days.rating_sum) / nullif(sum(activity_days.rating_count), 0), 4) as mean_rating
+    from user_movie_days as activity_days
+    inner join periods on activity_days.event_date >= periods.period_start_date
+    -- the fact's movie_key: the movie when it is in dim_movie
+    where activity_days.movie_id in (select dim_movie.movie_id from dim_movie)
+    group by periods.period, activity_days.movie_id
 ),
 
 movie_sentiment as (
