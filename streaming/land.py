@@ -1,13 +1,18 @@
 """Spark Structured Streaming: Kafka -> raw.user_events, exactly once (``moviepipe stream land``).
 
-Spark's Kafka source reads the four topics (``maxOffsetsPerTrigger`` and the
-trigger from ``streaming.land`` in the YAML); each micro-batch is classified
-by :func:`streaming.transforms.classify_batch` (fast path, then the exact checks
-for what it could not prove), collected as Arrow and written by
-:func:`streaming.sink.write_batch`, which claims the batch id in
-``ops.stream_batches`` in the same transaction as the rows. Spark replays an
-unfinished batch with the same id and offsets after a crash; the claim makes
-the replay a no-op, and ``event_id`` is unique besides.
+Source, one transform, one sink. Spark's Kafka source reads the four topics
+(``maxOffsetsPerTrigger`` and the trigger from ``streaming.land`` in the YAML).
+In each micro-batch, every task runs the contract's one validator on its
+partition through ``mapInArrow``
+(:func:`streaming.transforms.validate_batches`, the pandas fallback's own) and
+COPYs the result into per-batch staging tables (:class:`streaming.stage.StageTask`);
+nothing but a row of counts per task reaches the driver. The driver then
+claims the batch id in ``ops.stream_batches`` and moves the stages into
+raw.user_events and raw.user_events_rejected in one transaction
+(:func:`streaming.stage.land_staged`). Spark replays an unfinished batch with
+the same id and offsets after a crash: the tasks stage it again (replacing
+what they staged before), and the claim makes the move a no-op; the event key
+is unique besides.
 
 Usage::
 
@@ -24,13 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow.compute as pc
-
 from moviepipe import db, runlog
 from moviepipe.config import Settings
 from moviepipe.rules import Rules
 from moviepipe.services import kafka
-from streaming import sink
+from streaming import sink, stage
 from streaming.kafka_io import end_offsets
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,7 @@ class BatchWriter:
     _conn: Any = None
     _admin: Any = None
     _sink_key: str | None = None
+    _swept: bool = False
 
     def sink_key(self) -> str:
         # Batch ids restart at 0 with a new checkpoint: key the claim by the query's stable id.
@@ -106,28 +110,34 @@ class BatchWriter:
         return out
 
     def __call__(self, batch_df, batch_id: int) -> None:
-        from streaming.transforms import classify_batch
-
         t0 = time.monotonic()
-        # Two tasks (local[2]) instead of one per Kafka partition: a task costs more than
-        # the few hundred records a partition holds in continuous mode.
-        table = classify_batch(
-            batch_df.coalesce(2), self.rules, topic_prefix=self.settings.moviepipe_topic_prefix
+        key = self.sink_key()
+        task = stage.StageTask(
+            # the loader's libpq settings, made here: executors read no environment
+            self.settings.pg_conninfo("loader"),
+            self.rules,
+            self.settings.moviepipe_topic_prefix,
+            stage.stage_prefix(key, batch_id),
         )
-        is_valid = pc.is_null(table["reason"])
-        valid = table.filter(is_valid)
-        rejected = table.filter(pc.invert(is_valid)).to_pandas()
+        # One task a core, not one per Kafka partition: a task costs more than the few
+        # hundred records a partition holds in continuous mode.
+        cores = batch_df.sparkSession.sparkContext.defaultParallelism
+        staged = batch_df.coalesce(cores).mapInArrow(task, stage.STAGED_SCHEMA).collect()
         t1 = time.monotonic()
         conn = self.conn()
-        result = sink.write_batch(
+        if not self._swept:  # stages a killed run left behind, of batches already landed
+            with conn.transaction(), conn.cursor() as cur:
+                stage.drop_stages(cur, stage.stale_stages(conn, key, below=batch_id))
+            self._swept = True
+        result = stage.land_staged(
             conn,
-            valid,
-            rejected,
-            table="raw.user_events",
+            [r.stage for r in staged],
+            rows_in=sum(r.rows_valid + r.rows_rejected for r in staged),
+            sink_key=key,
+            batch_id=batch_id,
             run_id=self.run_id,
             source_flag="spark",
-            sink=self.sink_key(),
-            batch_id=batch_id,
+            months_ahead=self.settings.tunables.partitions.months_ahead,
         )
         t2 = time.monotonic()
         sink.heartbeat(conn, SINK, batch_id, result, self.lag())
@@ -138,7 +148,7 @@ class BatchWriter:
         t["rejected"] += result.rows_rejected
         t["replayed"] += int(result.replayed)
         log.info(
-            "batch %s: %s (spark %.2fs, postgres %.2fs, heartbeat %.2fs)",
+            "batch %s: %s (tasks %.2fs, move %.2fs, heartbeat %.2fs)",
             batch_id, result.as_dict(), t1 - t0, t2 - t1, time.monotonic() - t2,
         )  # fmt: skip
 

@@ -141,3 +141,9 @@ def arrow_parse_validate(
     rejected["reason"] = pd.Series(reasons, dtype="string")
     rejected["reason_detail"] = pd.Series(details, dtype="string")
     return valid, rejected[list(REJECTED_COLUMNS)]
+
+
+def kafka_records(batch: pa.RecordBatch) -> pd.DataFrame:
+    """An Arrow batch of Kafka rows (Spark's ``key, value, topic, partition, offset,
+    timestamp``, e.g. in ``mapInArrow``) as the frame :func:`arrow_parse_validate` reads."""
+    return batch.select(["key", "value", "topic", "partition", "offset", "timestamp"]).to_pandas()

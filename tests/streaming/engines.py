@@ -1,8 +1,8 @@
 """The engines' validation as DataFrames, for tests: ``(valid, rejected)`` frames to compare.
 
 Production code calls :func:`streaming.pandas_transforms.arrow_parse_validate` (the
-fallback) and :func:`streaming.transforms.classify_batch` (the landing); these
-wrappers give both the same shape, with the columns of raw.user_events and
+fallback) and runs it in Spark through :func:`streaming.transforms.classify` (the
+landing); these wrappers give both the same shape, with the columns of raw.user_events and
 raw.user_events_rejected, so a test can compare them with each other and with
 the reference.
 
@@ -10,7 +10,6 @@ Usage::
 
     valid, rejected = pandas_parse_validate(records, rules, now=NOW, topic_prefix="p_")
     valid, rejected = spark_parse_validate(kafka_df, rules, now=NOW, topic_prefix="p_")
-    fast_path_taken(kafka_df, rules, NOW, "p_")   # topic, partition, offset, fast
 """
 
 from __future__ import annotations
@@ -53,21 +52,9 @@ def spark_parse_validate(df_kafka, rules: Rules, now: datetime | None = None, to
     """The Spark verdict in one pass, split into valid and rejected DataFrames."""
     from pyspark.sql import functions as F
 
-    from streaming.transforms import spark_classify
+    from streaming.transforms import classify
 
-    classified = spark_classify(df_kafka, rules, now, topic_prefix)
+    classified = classify(df_kafka, rules, now, topic_prefix)
     valid = classified.where(F.col("reason").isNull()).select(*VALID_COLUMNS)
     rejected = classified.where(F.col("reason").isNotNull()).select(*REJECTED_COLUMNS)
     return valid, rejected
-
-
-def fast_path_taken(df_kafka, rules: Rules, now: datetime | None = None, topic_prefix=""):
-    """``topic, partition, offset, fast``: the records Spark's fast path proved valid."""
-    from pyspark.sql import functions as F
-
-    from streaming.transforms import stages
-
-    df = df_kafka
-    for projection in stages(rules, now, topic_prefix)["prepare"]:
-        df = df.select(*projection)
-    return df.select("topic", "partition", "offset", F.col("_fast").alias("fast"))

@@ -15,7 +15,6 @@ from moviepipe.events.schema import json_schema
 from tests.streaming.conftest import CASES, NOW, event, raw
 from tests.streaming.engines import (
     DECODER_WORDS,
-    fast_path_taken,
     pandas_parse_validate,
     same_detail,
     spark_parse_validate,
@@ -97,7 +96,7 @@ def test_pandas_matches_reference(rules):
 @pytest.mark.integration
 @pytest.mark.spark
 def test_spark_matches_pandas(spark, rules):
-    from streaming.spark_columns import KAFKA_SCHEMA
+    from streaming.transforms import KAFKA_SCHEMA
 
     records = _records("p_")
     pdf_valid, pdf_rejected = pandas_parse_validate(records, rules, now=NOW, topic_prefix="p_")
@@ -222,8 +221,8 @@ def test_fast_cases_mean_what_they_say(rules):
 
 @pytest.mark.integration
 @pytest.mark.spark
-def test_spark_fast_path_never_disagrees_with_reference(spark, rules):
-    from streaming.spark_columns import KAFKA_SCHEMA
+def test_spark_never_disagrees_with_reference_on_fast_cases(spark, rules):
+    from streaming.transforms import KAFKA_SCHEMA
 
     cases = FAST_CASES + COMPACT_CASES
     rows = [(b"42", c[2], "p_" + c[1], 0, i, NOW) for i, c in enumerate(cases)]
@@ -231,7 +230,6 @@ def test_spark_fast_path_never_disagrees_with_reference(spark, rules):
     valid, rejected = spark_parse_validate(df, rules, now=NOW, topic_prefix="p_")
     got = {r.kafka_offset: r.reason for r in rejected.collect()}
     got_valid = {r.kafka_offset: r for r in valid.collect()}
-    fast = {r.offset for r in fast_path_taken(df, rules, NOW, "p_").collect() if r.fast}
     for i, (name, topic, value, _) in enumerate(cases):
         verdict = check_event(value, now=NOW, rules=rules, topic="p_" + topic, topic_prefix="p_")
         assert got.get(i) == verdict.reason, name
@@ -242,37 +240,24 @@ def test_spark_fast_path_never_disagrees_with_reference(spark, rules):
             ), name
             assert json.loads(row.payload) == verdict.event["payload"], name
             assert row.event_ts.replace(tzinfo=UTC) == verdict.event["event_ts"], name
-        else:
-            assert i not in fast, name
-    # and the fast path does carry the ordinary messages
-    ordinary = {"compact watch ok", "compact click ok", "compact comment ok",
-                "compact Z offset", "compact emoji text", "apostrophe", "accents", "escaped slash",
-                "upper-case uuid", "negative zero"}  # fmt: skip
-    assert {cases[i][0] for i in fast} >= ordinary
 
 
 @pytest.mark.integration
 @pytest.mark.spark
-def test_classify_batch_equals_one_pass_classification(spark, rules):
-    from streaming.spark_columns import KAFKA_SCHEMA
-    from streaming.transforms import classify_batch, spark_classify
+def test_spark_classify_gives_one_row_per_record(spark, rules):
+    from streaming.transforms import KAFKA_SCHEMA, classify
 
     cases = CASES + FAST_CASES + COMPACT_CASES
     rows = [(b"42", c[2], "p_" + c[1], 0, i, NOW) for i, c in enumerate(cases)]
     df = spark.createDataFrame(rows, KAFKA_SCHEMA)
-    two_step = classify_batch(df, rules, now=NOW, topic_prefix="p_").to_pylist()
-    one_pass = spark_classify(df, rules, now=NOW, topic_prefix="p_").toArrow().to_pylist()
-    assert list(two_step[0]) == [*VALID_COLUMNS, "raw_key", "raw_value", "reason", "reason_detail"]
-
-    def key(row):
-        return row["kafka_offset"]
-
-    assert sorted(two_step, key=key) == sorted(one_pass, key=key)
+    got = classify(df, rules, now=NOW, topic_prefix="p_").toArrow().to_pylist()
+    assert list(got[0]) == [*VALID_COLUMNS, "raw_key", "raw_value", "reason", "reason_detail"]
+    assert sorted(r["kafka_offset"] for r in got) == list(range(len(cases)))
     expected_valid = sum(
         check_event(c[2], now=NOW, rules=rules, topic="p_" + c[1], topic_prefix="p_").reason is None
         for c in cases
     )
-    assert sum(r["reason"] is None for r in two_step) == expected_valid
+    assert sum(r["reason"] is None for r in got) == expected_valid
 
 
 PANDAS_FAST_CASES = [
@@ -350,17 +335,16 @@ def test_pandas_details_are_the_reference_words(rules):
 @pytest.mark.integration
 @pytest.mark.spark
 def test_spark_details_are_the_reference_words(spark, rules):
-    from streaming.spark_columns import KAFKA_SCHEMA
-    from streaming.transforms import classify_batch
+    from streaming.transforms import KAFKA_SCHEMA, classify
 
     # not PANDAS_FAST_CASES: Spark's timestamps refuse offsets beyond 18 hours ("far offset")
     cases = CASES + FAST_CASES + COMPACT_CASES
     rows = [(b"42", c[2], "p_" + c[1], 0, i, NOW) for i, c in enumerate(cases)]
     got = {
         r["kafka_offset"]: r["reason_detail"]
-        for r in classify_batch(
-            spark.createDataFrame(rows, KAFKA_SCHEMA), rules, NOW, "p_"
-        ).to_pylist()
+        for r in classify(spark.createDataFrame(rows, KAFKA_SCHEMA), rules, NOW, "p_")
+        .toArrow()
+        .to_pylist()
     }
     compared = 0
     for i, (name, topic, value, _) in enumerate(cases):

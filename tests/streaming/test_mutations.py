@@ -18,7 +18,7 @@ import pytest
 from moviepipe.events import check_event
 from streaming.sources import simulate_events
 from tests.streaming.conftest import NOW
-from tests.streaming.engines import fast_path_taken, pandas_parse_validate, same_detail
+from tests.streaming.engines import pandas_parse_validate, same_detail
 
 _CHARS = [b'"', b"\\", b"{", b"}", b":", b",", b" ", b"0", b"a", b"\x00", b"\xff", b"-",
           b".", b"e", b"[", b"]", b"'", b"n", b"\n", b"9"]  # fmt: skip
@@ -86,31 +86,27 @@ def test_pandas_agrees_with_reference_on_mutations(messages, rules):
 @pytest.mark.integration
 @pytest.mark.spark
 def test_spark_agrees_with_reference_on_mutations(spark, messages, rules):
-    from streaming.spark_columns import KAFKA_SCHEMA
-    from streaming.transforms import classify_batch
+    from streaming.transforms import KAFKA_SCHEMA, classify
 
     expected = _reference(messages, rules)
     rows = [(b"k", v, t, 0, i, NOW) for i, (v, t) in enumerate(messages)]
     df = spark.createDataFrame(rows, KAFKA_SCHEMA)
-    got = {r["kafka_offset"]: r for r in classify_batch(df, rules, now=NOW).to_pylist()}
+    got = {r["kafka_offset"]: r for r in classify(df, rules, now=NOW).toArrow().to_pylist()}
     assert {i: r["reason"] for i, r in got.items()} == {i: v.reason for i, v in enumerate(expected)}
     for i, v in enumerate(expected):
         if v.event is not None:
             assert json.loads(got[i]["payload"]) == v.event["payload"]
             assert got[i]["event_id"] == v.event["event_id"]
-    fast = {r.offset for r in fast_path_taken(df, rules, NOW).collect() if r.fast}
-    assert len(fast) > len(messages) / 3
 
 
 @pytest.mark.integration
 @pytest.mark.spark
 def test_spark_details_agree_with_reference_on_mutations(spark, messages, rules):
     """Every dead letter's reason_detail in the reference's words (decoder messages aside)."""
-    from streaming.spark_columns import KAFKA_SCHEMA
-    from streaming.transforms import classify_batch
+    from streaming.transforms import KAFKA_SCHEMA, classify
 
     rows = [(b"k", v, t, 0, i, NOW) for i, (v, t) in enumerate(messages)]
-    got = classify_batch(spark.createDataFrame(rows, KAFKA_SCHEMA), rules, now=NOW).to_pylist()
+    got = classify(spark.createDataFrame(rows, KAFKA_SCHEMA), rules, now=NOW).toArrow().to_pylist()
     details = {r["kafka_offset"]: r["reason_detail"] for r in got}
     expected = {i: v.detail for i, v in enumerate(_reference(messages, rules)) if v.reason}
     assert len(expected) > 1000

@@ -200,7 +200,7 @@ def spark():
 def via_spark(spark, records, rules) -> dict[str, Any]:
     from pyspark.sql import functions as F
 
-    from streaming.spark_columns import KAFKA_SCHEMA
+    from streaming.transforms import KAFKA_SCHEMA
     from tests.streaming.engines import spark_parse_validate
 
     rows = [
