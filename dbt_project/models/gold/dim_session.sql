@@ -16,7 +16,8 @@
 -- replaced (strategy user_region), so a session merged away disappears here too.
 with
 
-sessions as (
+-- not materialized: the incremental run reads a few rows of it by index, twice
+sessions as not materialized (
     select * from {{ ref('sessions') }}
 ),
 {%- if is_incremental() %}

@@ -24,11 +24,13 @@
 -- depends_on: {{ ref('stg_movies') }}
 with
 
-user_events as (
+-- not materialized: the incremental run reads a few rows of it by index, twice
+user_events as not materialized (
     select * from {{ ref('user_events') }}
 ),
 
-dim_movie as (
+-- not materialized: the incremental run reads a few rows of it by index, twice
+dim_movie as not materialized (
     select * from {{ ref('dim_movie') }}
 ),
 {%- if is_incremental() %}

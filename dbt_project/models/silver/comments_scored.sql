@@ -16,11 +16,13 @@
 -- incremental.lookback_hours, for a score that committed late).
 with
 
-user_events as (
+-- not materialized: the incremental run reads a few rows of it by index, twice
+user_events as not materialized (
     select * from {{ ref('user_events') }}
 ),
 
-stg_comment_sentiment as (
+-- not materialized: the incremental run reads a few rows of it by index, twice
+stg_comment_sentiment as not materialized (
     select * from {{ ref('stg_comment_sentiment') }}
 ),
 

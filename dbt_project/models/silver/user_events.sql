@@ -108,33 +108,24 @@ conformed as (
 ),
 {%- if is_incremental() %}
 
-    contest as (
-        -- a copy landed in the window competes with the copy kept before
-        select * from conformed
-        union all
-        select
-            {%- for column in columns %}
-                {{ column }},
-            {%- endfor %}
-            case when source_flag = 'mongo' then 2 else 1 end as source_priority
-        from {{ this }}
-        where event_id in (select conformed.event_id from conformed)
-    ),
-
-    winners as (
-        select distinct on (event_id) *
-        from contest
-        order by event_id asc, source_priority asc, _loaded_at asc
-    ),
-
     changed as (
-        select winners.*
-        from winners
-        left join {{ this }} as kept on winners.event_id = kept.event_id
+        -- the best copy landed in the window, where it beats the copy kept before (or
+        -- none was): the winner of a full rebuild, as every older copy lost already
+        select conformed.*
+        from conformed
+        left join lateral (
+            select
+                case when k.source_flag = 'mongo' then 2 else 1 end as source_priority,
+                k._loaded_at
+            from {{ this }} as k
+            where k.event_id = conformed.event_id
+            order by k.event_id
+            limit 1
+        ) as kept on true
         where
-            kept.event_id is null
-            or kept.source_flag is distinct from winners.source_flag
-            or kept._loaded_at is distinct from winners._loaded_at
+            kept._loaded_at is null
+            or (conformed.source_priority, conformed._loaded_at)
+            < (kept.source_priority, kept._loaded_at)
     ),
 
     touched as (
@@ -252,7 +243,19 @@ final as (
     {%- if is_incremental() %}
         select computed.*
         from computed
-        left join {{ this }} as kept on computed.event_id = kept.event_id
+        -- lateral: one index probe per row, never a hash of the whole table
+        left join lateral (
+            select
+                k.event_id,
+                k.session_key,
+                k.session_number,
+                k._loaded_at,
+                k.source_flag
+            from {{ this }} as k
+            where k.event_id = computed.event_id
+            order by k.event_id
+            limit 1
+        ) as kept on true
         where
             kept.event_id is null
             or kept.session_key is distinct from computed.session_key
