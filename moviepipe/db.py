@@ -107,6 +107,8 @@ def _grants(settings: Settings, schemas: list[str], dbname: str) -> list[sql.Com
                 s, loader
             ),
             sql.SQL("grant usage, select on all sequences in schema {} to {}").format(s, loader),
+            # raw.ensure_month_partitions: the loader creates the months it lands in.
+            sql.SQL("grant execute on all functions in schema {} to {}").format(s, loader),
             sql.SQL("grant usage on schema {} to {}").format(s, transformer),
             sql.SQL("grant select on all tables in schema {} to {}").format(s, transformer),
         ]

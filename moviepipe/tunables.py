@@ -154,6 +154,15 @@ class StreamingTunables(Section):
     collector: CollectorTunables = CollectorTunables()
 
 
+class PartitionTunables(Section):
+    """Monthly partitions of the event tables (moviepipe/sql/007_partitions.sql)."""
+
+    # Months after the current one that the loader keeps created ahead of the data.
+    months_ahead: int = Field(default=3, ge=0, le=24)
+    # `moviepipe retention apply` drops the partitions entirely older than this many months.
+    retention_months: PositiveInt = 24
+
+
 class OrchestrationTunables(Section):
     # Spark heartbeat older than this: the landing job is considered down.
     heartbeat_stale_after_s: PositiveFloat = 600
@@ -202,6 +211,7 @@ class Tunables(Section):
     tmdb: TmdbTunables = TmdbTunables()
     spark: SparkTunables = SparkTunables()
     streaming: StreamingTunables = StreamingTunables()
+    partitions: PartitionTunables = PartitionTunables()
     orchestration: OrchestrationTunables = OrchestrationTunables()
     quality: QualityTunables = QualityTunables()
     api: ApiTunables = ApiTunables()

@@ -23,6 +23,8 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import psycopg
+
 from moviepipe import db, runlog
 from moviepipe.config import Settings
 from moviepipe.rules import Rules
@@ -89,6 +91,7 @@ def run_fallback(
                     table="raw.user_events_fallback",
                     run_id=run_id,
                     source_flag="pandas",
+                    months_ahead=settings.tunables.partitions.months_ahead,
                 )
                 pending = (future, msgs)
             if pending is not None:
@@ -112,23 +115,37 @@ def promote_fallback(
         "event_id, event_type, event_ts, user_id, session_id, movie_id, payload, kafka_topic,"
         " kafka_partition, kafka_offset, kafka_timestamp, run_id, source_flag"
     )
-    with db.connect(settings, "loader") as conn, conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(%s)", (PROMOTE_LOCK,))
-        total = conn.execute(
-            "select count(*) from raw.user_events_fallback where run_id = %s", (run_id,)
-        ).fetchone()[0]
-        if total == 0:
-            raise LookupError(f"no fallback rows for run {run_id}")
-        promoted = conn.execute(
-            f"insert into raw.user_events ({cols}) select {cols} from raw.user_events_fallback"
-            " where run_id = %s on conflict (event_id) do nothing",
-            (run_id,),
-        ).rowcount
-        conn.execute(
-            "insert into ops.fallback_promotions"
-            " (fallback_run_id, promoted_by, rows_promoted, rows_skipped) values (%s, %s, %s, %s)",
-            (run_id, promoted_by, promoted, total - promoted),
-        )
+    with db.connect(settings, "loader") as conn:
+        with conn.transaction():  # the run's months exist in raw.user_events first
+            months = conn.execute(
+                "select distinct date_trunc('month', event_ts, 'UTC')"
+                " from raw.user_events_fallback where run_id = %s",
+                (run_id,),
+            ).fetchall()
+        ahead = settings.tunables.partitions.months_ahead
+        sink.ensure_months(conn, "raw.user_events", [m for (m,) in months], ahead)
+        with conn.transaction():
+            return _promote(conn, run_id, promoted_by, cols)
+
+
+def _promote(conn: psycopg.Connection, run_id: str, promoted_by: str, cols: str) -> dict[str, Any]:
+    """Promote ``run_id`` inside the caller's transaction, one promoter at a time."""
+    conn.execute("select pg_advisory_xact_lock(%s)", (PROMOTE_LOCK,))
+    total = conn.execute(
+        "select count(*) from raw.user_events_fallback where run_id = %s", (run_id,)
+    ).fetchone()[0]
+    if total == 0:
+        raise LookupError(f"no fallback rows for run {run_id}")
+    promoted = conn.execute(
+        f"insert into raw.user_events ({cols}) select {cols} from raw.user_events_fallback"
+        f" where run_id = %s on conflict ({', '.join(sink.EVENT_KEY)}) do nothing",
+        (run_id,),
+    ).rowcount
+    conn.execute(
+        "insert into ops.fallback_promotions"
+        " (fallback_run_id, promoted_by, rows_promoted, rows_skipped) values (%s, %s, %s, %s)",
+        (run_id, promoted_by, promoted, total - promoted),
+    )
     return {
         "run_id": run_id,
         "promoted_by": promoted_by,

@@ -1,10 +1,17 @@
 """PostgreSQL side of the event pipeline: one batch, one transaction, exactly once.
 
 ``write_batch`` lands a validated batch: valid rows go by COPY into a temporary
-stage and one set-based ``insert ... on conflict (event_id) do nothing``;
-rejected rows into raw.user_events_rejected (idempotent on their coordinates);
-and, for streaming sinks, the ``(sink, batch_id)`` row of ``ops.stream_batches``
-is claimed first in the same transaction, so a replayed batch changes nothing.
+stage and one set-based ``insert ... on conflict (event_id, event_ts) do nothing``
+(:data:`EVENT_KEY`); rejected rows into raw.user_events_rejected (idempotent on their
+coordinates); and, for streaming sinks, the ``(sink, batch_id)`` row of
+``ops.stream_batches`` is claimed first in the same transaction, so a replayed batch
+changes nothing.
+
+The event tables are partitioned by month (``moviepipe/sql/007_partitions.sql``): before
+the batch's transaction, :func:`ensure_months` creates the months the batch touches (and
+``months_ahead`` more) in a short transaction of its own, only for months this process
+has not seen yet, so the lock that creating a partition takes on its table stays rare
+and brief.
 
 Usage::
 
@@ -17,7 +24,9 @@ Usage::
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -29,8 +38,19 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 
 from moviepipe.events import REJECTED_COLUMNS, VALID_COLUMNS
+from moviepipe.tunables import PartitionTunables
 
 TABLES = ("raw.user_events", "raw.user_events_fallback")
+# The idempotency key of the event tables; it holds the partition key (event_ts), and the
+# same event_id always carries the same event_ts.
+EVENT_KEY = ("event_id", "event_ts")
+REJECTED_TABLE = "raw.user_events_rejected"
+# Each partitioned table's partition key.
+PARTITION_KEYS = {t: "event_ts" for t in TABLES} | {REJECTED_TABLE: "kafka_timestamp"}
+MONTHS_AHEAD = PartitionTunables().months_ahead
+# Months known to exist, per database and table: this process never asks twice. A month
+# dropped by retention meanwhile is harmless: its rows go to the table's default partition.
+_known_months: dict[tuple[str, str], set[datetime]] = {}
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,67 @@ def _table(name: str) -> sql.Composable:
     if name not in TABLES:
         raise ValueError(f"not an event table: {name}")
     return sql.Identifier(*name.split("."))
+
+
+def month_start(ts: datetime) -> datetime:
+    """The first instant of ``ts``'s calendar month in UTC (naive means UTC)."""
+    ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    return ts.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def add_months(month: datetime, n: int) -> datetime:
+    years, index = divmod(month.month - 1 + n, 12)
+    return month.replace(year=month.year + years, month=index + 1)
+
+
+def months_of(stamps: pa.ChunkedArray | pa.Array | pd.Series) -> set[datetime]:
+    """The UTC months that ``stamps`` (timestamps, nulls ignored) fall in."""
+    if isinstance(stamps, pd.Series) or not pa.types.is_timestamp(stamps.type):
+        series = pd.to_datetime(pd.Series(stamps), utc=True).dropna()
+        return {month_start(t) for t in series.dt.tz_localize(None).dt.to_period("M").dt.start_time}
+    # A zoned timestamp is floored in its own zone: these are UTC (or naive, read as UTC).
+    floors = pc.unique(pc.floor_temporal(stamps, unit="month")).drop_null()
+    return {month_start(t) for t in floors.to_pylist()}
+
+
+def ensure_months(
+    conn: psycopg.Connection,
+    table: str,
+    months: Iterable[datetime],
+    months_ahead: int = MONTHS_AHEAD,
+    now: datetime | None = None,
+) -> int:
+    """Make sure ``table`` has the partitions of ``months`` and of this month and the
+    ``months_ahead`` after it; returns how many were created.
+
+    Only months this process has not seen are asked for, in one short transaction of
+    their own (committed before the caller's batch begins, on an idle connection): creating
+    a partition locks its whole table for a moment. A month that cannot be created within
+    the lock timeout (a long reader) is not fatal: its rows go to the default partition,
+    and the next batch asks again.
+    """
+    if table not in PARTITION_KEYS:
+        raise ValueError(f"not a partitioned event table: {table}")
+    this = month_start(now or datetime.now(UTC))
+    wanted = set(months) | {add_months(this, i) for i in range(months_ahead + 1)}
+    info = conn.info
+    known = _known_months.setdefault((f"{info.host}:{info.port}/{info.dbname}", table), set())
+    missing = sorted(wanted - known)
+    if not missing:
+        return 0
+    created = 0
+    try:
+        with conn.transaction():
+            conn.execute("set local lock_timeout = '2s'")
+            for month in missing:
+                created += conn.execute(
+                    "select raw.ensure_month_partitions(%s::regclass, %s, %s)",
+                    (table, month, month),
+                ).fetchone()[0]
+    except psycopg.errors.LockNotAvailable:
+        return 0
+    known.update(missing)
+    return created
 
 
 def _ensure_stage(conn: psycopg.Connection) -> None:
@@ -81,6 +162,10 @@ def _constant(value: str, n: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
 
 
+def _event_key() -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(c) for c in EVENT_KEY)
+
+
 def copy_valid(
     conn: psycopg.Connection, valid: pa.Table, table: str, run_id: str, source_flag: str
 ) -> int:
@@ -90,7 +175,9 @@ def copy_valid(
     batch of new events needs (about half the work of a stage and a merge). An
     ``event_id`` already in the table (a replay, or the front end sending an event
     twice) rolls the savepoint back, and the batch goes the slow way: COPY into a
-    temporary stage, then ``insert ... on conflict (event_id) do nothing``.
+    temporary stage, then ``insert ... on conflict (event_id, event_ts) do nothing``.
+    The months of ``valid`` must exist (:func:`ensure_months`), or its rows land in the
+    table's default partition.
     """
     if valid.num_rows == 0:
         return 0
@@ -114,8 +201,8 @@ def copy_valid(
             sql.SQL(
                 "insert into {table} ({cols}, run_id, source_flag)"
                 " select {cols}, %s, %s from stage_user_events"
-                " on conflict (event_id) do nothing"
-            ).format(table=_table(table), cols=cols),
+                " on conflict ({key}) do nothing"
+            ).format(table=_table(table), cols=cols, key=_event_key()),
             (run_id, source_flag),
         )
         landed = cur.rowcount
@@ -123,11 +210,21 @@ def copy_valid(
     return landed
 
 
+def _stamped(rejected: pd.DataFrame) -> pd.DataFrame:
+    # kafka_timestamp is the dead letters' partition key (not null): a message without
+    # a broker timestamp is stamped with the time it was rejected.
+    stamps = pd.to_datetime(rejected["kafka_timestamp"], utc=True)
+    if not stamps.isna().any():
+        return rejected
+    return rejected.assign(kafka_timestamp=stamps.fillna(pd.Timestamp.now(tz="UTC")))
+
+
 def insert_rejected(
     conn: psycopg.Connection, rejected: pd.DataFrame, run_id: str, source_flag: str
 ) -> int:
     if rejected.empty:
         return 0
+    rejected = _stamped(rejected)
     frame = rejected[list(REJECTED_COLUMNS)].astype(object).where(rejected.notna(), None)
     rows = [(*r, run_id, source_flag) for r in frame.itertuples(index=False, name=None)]
     cols = sql.SQL(", ").join(
@@ -154,10 +251,18 @@ def write_batch(
     source_flag: str,
     sink: str | None = None,
     batch_id: int | None = None,
+    months_ahead: int = MONTHS_AHEAD,
 ) -> BatchResult:
-    """Land one batch in one transaction; with ``sink``, a replayed ``batch_id`` is a no-op."""
+    """Land one batch in one transaction; with ``sink``, a replayed ``batch_id`` is a no-op.
+
+    The batch's months (and ``months_ahead`` more) are created first, outside it."""
     valid = to_arrow(valid)
     rows_in = valid.num_rows + len(rejected)
+    if valid.num_rows:
+        ensure_months(conn, table, months_of(valid.column("event_ts")), months_ahead)
+    if not rejected.empty:
+        rejected = _stamped(rejected)
+        ensure_months(conn, REJECTED_TABLE, months_of(rejected["kafka_timestamp"]), months_ahead)
     with conn.transaction():
         if sink is not None:
             # Claim the batch first: a concurrent or replayed writer finds the row and stops.
