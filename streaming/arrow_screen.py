@@ -17,7 +17,9 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 import io
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -26,32 +28,53 @@ import pyarrow.json as pj
 
 from moviepipe.events import (
     ENVELOPE_FIELDS,
-    UUID_RE,
+    KINDS,
+    PAYLOAD_FIELDS,
+    FieldKind,
     canonical_form_regex,
     canonical_payload_fields,
-    parse_ts,
+    kind,
 )
+from moviepipe.events.kinds import ENVELOPE_KINDS
 from moviepipe.rules import Rules
 
-# No backslash (so no escape to decode) and no control character (which JSON forbids,
-# and which keeps every document on one line for the parser).
-_STR = r'"[^"\\\x00-\x1f]*"'
-# Plain numbers only: a short integer part and no exponent always fit a finite double.
-_NUM = r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,17})?"
-_TS = (
-    r'"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]'
-    r':[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"'
-)
-_VALUE = {
-    "uuid": _STR, "string": _STR, "timestamp": _TS, "id": r"[1-9][0-9]{0,17}",
-    "number_ge0": _NUM, "number_gt0": _NUM, "rating": _NUM,
-    "click_target": _STR, "update_action": _STR, "text": _STR,
-}  # fmt: skip
-_NUMBER_KINDS = {"number_ge0", "number_gt0", "rating"}
-# Object-valued payload fields are left to the reference.
-_PAYLOAD = canonical_payload_fields(_VALUE)
-# RE2 (no possessive quantifiers needed: it never backtracks).
-_REGEX = canonical_form_regex(_VALUE)
+
+@dataclass(frozen=True)
+class _Form:
+    """The canonical form of the current tables: its RE2 regex, the typed parse's
+    schema, and the kind of each field it holds (object-valued payload fields and
+    kinds without a canonical pattern are left to the reference)."""
+
+    regex: str
+    schema: pa.Schema
+    envelope: tuple[tuple[str, FieldKind, bool], ...]
+    payload: dict[str, tuple[tuple[str, FieldKind, bool], ...]]
+
+
+@functools.lru_cache(maxsize=4)
+def _form_of(envelope: tuple, payload: tuple, kinds: tuple, envelope_kinds: tuple) -> _Form:
+    values = {name: k.canonical for name, k in (*kinds, *envelope_kinds) if k.canonical}
+    env = tuple((n, kind(k, envelope=True), req) for n, k, req in envelope if k != "object")
+    pay = {
+        t: tuple((n, kind(k), req) for n, k, req in fs)
+        for t, fs in canonical_payload_fields(values).items()
+    }
+    struct = pa.struct([(n, k.arrow_type()) for fs in pay.values() for n, k, _ in fs])
+    schema = pa.schema(
+        [(n, struct if k == "object" else kind(k, envelope=True).arrow_type())
+         for n, k, _ in envelope]
+    )  # fmt: skip
+    return _Form(canonical_form_regex(values), schema, env, pay)
+
+
+def _form() -> _Form:
+    """The form of the tables as they are now (a kind added in a test is seen at once)."""
+    return _form_of(
+        ENVELOPE_FIELDS,
+        tuple(PAYLOAD_FIELDS.items()),
+        tuple(KINDS.items()),
+        tuple(ENVELOPE_KINDS.items()),
+    )
 
 
 def _utf8(values: pa.Array) -> pa.Array:
@@ -73,67 +96,14 @@ def _decodes(raw: bytes) -> bool:
         return False
 
 
-def _timestamps(ts: pa.Array) -> pa.Array:
-    """ISO-8601 strings to UTC microseconds; null where Arrow would not parse (e.g. 30 Feb)."""
-    try:
-        return ts.cast(pa.timestamp("us", tz="UTC"))
-    except pa.ArrowInvalid:
-        parsed = [None if s is None else parse_ts(s) for s in ts.to_pylist()]
-        return pa.array(parsed, pa.timestamp("us", tz="UTC"))
-
-
-def _field_ok(kind: str, v: pa.Array, rules: Rules) -> pa.Array:
-    ev = rules.events
-    if kind == "uuid":
-        return pc.match_substring_regex(v, UUID_RE)
-    if kind == "string":
-        return pc.greater(pc.binary_length(v), 0)
-    if kind == "id":
-        return pc.greater(v, 0)
-    if kind == "number_ge0":
-        return pc.greater_equal(v, 0)
-    if kind == "number_gt0":
-        return pc.greater(v, 0)
-    if kind == "rating":
-        return pc.and_(pc.greater_equal(v, ev.rating_min), pc.less_equal(v, ev.rating_max))
-    if kind == "click_target":
-        return pc.is_in(v, pa.array(ev.click_targets))
-    if kind == "update_action":
-        return pc.is_in(v, pa.array(ev.movie_update_actions))
-    if kind == "text":
-        return pc.and_(
-            pc.greater_equal(pc.utf8_length(v), 1),
-            pc.less_equal(pc.utf8_length(v), ev.comment_max_chars),
-        )
-    if kind == "timestamp":
-        return pc.is_valid(v)
-    raise AssertionError(kind)
-
-
-def _schema() -> pa.Schema:
-    arrow = {"id": pa.int64(), **{k: pa.float64() for k in _NUMBER_KINDS}}
-    payload = pa.struct(
-        [(n, arrow.get(k, pa.string())) for fs in _PAYLOAD.values() for n, k, _ in fs]
-    )
-    return pa.schema(
-        [
-            (n, payload if k == "object" else arrow.get(k, pa.string()))
-            for n, k, _ in ENVELOPE_FIELDS
-        ]
-    )
-
-
-_SCHEMA = _schema()
-
-
-def _parse(docs: list[bytes]) -> pa.Table | None:
+def _parse(docs: list[bytes], schema: pa.Schema) -> pa.Table | None:
     """The documents (proven compact and single-line by the form) parsed in one C++ pass."""
     try:
         return pj.read_json(
             io.BytesIO(b"\n".join(docs)),
             read_options=pj.ReadOptions(use_threads=False, block_size=1 << 26),
             parse_options=pj.ParseOptions(
-                explicit_schema=_SCHEMA, unexpected_field_behavior="error"
+                explicit_schema=schema, unexpected_field_behavior="error"
             ),
         )
     except pa.ArrowInvalid:
@@ -142,6 +112,12 @@ def _parse(docs: list[bytes]) -> pa.Table | None:
 
 def _both(a: pa.Array, b: pa.Array) -> pa.Array:
     return pc.and_kleene(a, b)
+
+
+def _meets(k: FieldKind, v: pa.Array, required: bool, rules: Rules) -> tuple[pa.Array, pa.Array]:
+    """``(ok, typed)``: where the values meet kind ``k`` (absent is fine when optional)."""
+    good, typed = k.arrow_check(v, rules)
+    return (good if required else pc.or_kleene(pc.is_null(v), good)), typed
 
 
 def screen(
@@ -158,25 +134,20 @@ def screen(
     ``payload``, the payload object's text), aligned with ``proven``.
     """
     ev = rules.events
+    form = _form()
     raw = pa.array(values, pa.binary())
     too_big = pc.greater(pc.binary_length(raw), ev.max_message_bytes)
     text = pc.if_else(too_big, pa.nulls(len(raw), pa.string()), _utf8(raw))
-    at = np.flatnonzero(pc.match_substring_regex(text, _REGEX).fill_null(False).to_numpy(False))
+    at = np.flatnonzero(pc.match_substring_regex(text, form.regex).fill_null(False).to_numpy(False))
     docs = [values[i] for i in at.tolist()]
-    table = _parse(docs) if docs else None
+    table = _parse(docs, form.schema) if docs else None
     if table is None:
         return np.array([], dtype=np.int64), {}
     ok = pa.array(np.ones(len(at), dtype=bool))
     fields: dict[str, pa.Array] = {}
-    for name, kind, required in ENVELOPE_FIELDS:
-        if kind == "object":
-            continue
-        v = table.column(name).combine_chunks()
-        if kind == "timestamp":
-            v = _timestamps(v)
-        fields[name] = v
-        good = _field_ok(kind, v, rules)
-        ok = _both(ok, good if required else pc.or_kleene(pc.is_null(v), good))
+    for name, k, required in form.envelope:
+        good, fields[name] = _meets(k, table.column(name).combine_chunks(), required, rules)
+        ok = _both(ok, good)
     etype = fields["event_type"]
     types = pa.array(ev.valid_event_types)
     expected = pa.array([topic_prefix + ev.topic_by_event_type[t] for t in ev.valid_event_types])
@@ -186,12 +157,10 @@ def screen(
     ok = _both(ok, pc.less_equal(fields["event_ts"].cast(pa.int64()), limit))
     payload = table.column("payload").combine_chunks()
     per_type = pa.nulls(len(at), pa.bool_())
-    for event_type, fs in _PAYLOAD.items():
+    for event_type, fs in form.payload.items():
         type_ok = pa.array(np.ones(len(at), dtype=bool))
-        for name, kind, required in fs:
-            v = payload.field(name)
-            good = _field_ok(kind, v, rules)
-            type_ok = _both(type_ok, good if required else pc.or_kleene(pc.is_null(v), good))
+        for name, k, required in fs:
+            type_ok = _both(type_ok, _meets(k, payload.field(name), required, rules)[0])
         per_type = pc.if_else(pc.equal(etype, event_type), type_ok, per_type)
     keep = _both(ok, per_type).fill_null(False)
     # In the form the payload is the last value: its text runs to the envelope's brace.

@@ -6,7 +6,8 @@ Every Kafka message on the four event topics is one UTF-8 JSON object::
      "user_id": "42", "session_id": "s-1", movie_id": 603, "payload": {...}}
 
 The checks run in the order of :data:`~moviepipe.events.fields.ENVELOPE_FIELDS` and
-:data:`~moviepipe.events.fields.PAYLOAD_FIELDS`: the first failing check gives the
+:data:`~moviepipe.events.fields.PAYLOAD_FIELDS`, each field's by its kind
+(:meth:`moviepipe.events.kinds.FieldKind.check`): the first failing check gives the
 rejection reason, a short stable code such as ``not_json`` or ``bad_payload:rating``,
 and a detail worded by :mod:`moviepipe.events.details`. Spark
 (``streaming.spark_exact``) and the Arrow screen (``streaming.arrow_screen``) are
@@ -22,21 +23,13 @@ Usage::
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from moviepipe.events import details
-from moviepipe.events.fields import (
-    ENVELOPE_FIELDS,
-    MAX_BIGINT,
-    NUL_ESCAPE_RE,
-    PAYLOAD_FIELDS,
-    TS_RE,
-    UUID_RE,
-    topic_for,
-)
+from moviepipe.events.fields import ENVELOPE_FIELDS, NUL_ESCAPE_RE, PAYLOAD_FIELDS, topic_for
+from moviepipe.events.kinds import ENVELOPE_KINDS, KINDS, WRONG_TYPE, FieldKind
 from moviepipe.rules import Rules
 
 
@@ -65,28 +58,6 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return (_is_int(v) or isinstance(v, float)) and math.isfinite(v)
-
-
-_TS = re.compile(TS_RE)
-_UUID = re.compile(UUID_RE)
-
-
-def parse_ts(value: str) -> datetime | None:
-    """An ``event_ts`` string as an aware datetime, or None when it breaks the contract."""
-    if not _TS.match(value):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def _decode(raw: bytes | None, rules: Rules) -> dict[str, Any]:
@@ -188,77 +159,16 @@ def _json_type(v: Any) -> str:
     return "array" if isinstance(v, list) else "object"
 
 
-def _problem(kind: str, v: Any, rules: Rules) -> str:
-    """Which rule of ``kind`` a value of the right JSON type breaks (see details.problems)."""
-    ev = rules.events
-    if kind == "uuid":
-        return "format"
-    if kind == "timestamp":
-        return "format" if _TS.match(v) is None else "invalid"
-    if kind == "string":
-        return "empty"
-    if kind in {"click_target", "update_action"}:
-        return "unknown"
-    if kind == "text":
-        return "empty" if len(v) == 0 else "too_long"
-    if kind == "id":
-        return "below" if v < 1 else "above"
-    if not math.isfinite(v):
-        return "not_finite"
-    if kind == "rating":
-        return "below" if v < ev.rating_min else "above"
-    return "below"  # number_ge0, number_gt0
-
-
 def _shown(v: Any) -> str:
     return details.shown(json.dumps(v, ensure_ascii=False, separators=(",", ":")))
 
 
-def _describe(path: str, kind: str, v: Any, rules: Rules) -> str:
-    """The detail for a value that fails ``kind``: its JSON type, else the rule it breaks."""
+def _describe(path: str, k: FieldKind, fault: str, v: Any, rules: Rules) -> str:
+    """The detail for a value that fails kind ``k``: its JSON type, else the rule it breaks."""
     value = _shown(v)
-    expected, actual = details.EXPECTED_TYPE[kind], _json_type(v)
-    if not (_is_int(v) if expected == "integer" else actual == expected):
-        return details.wrong_type(path, kind) % (value, details.TYPE_PHRASE[actual])
-    return details.bad_value(path, kind, _problem(kind, v, rules), rules) % value
-
-
-def _payload_ok(kind: str, v: Any, rules: Rules) -> bool:
-    ev = rules.events
-    if kind == "number_ge0":
-        return _is_number(v) and v >= 0
-    if kind == "number_gt0":
-        return _is_number(v) and v > 0
-    if kind == "click_target":
-        return isinstance(v, str) and v in ev.click_targets
-    if kind == "update_action":
-        return isinstance(v, str) and v in ev.movie_update_actions
-    if kind == "text":
-        return isinstance(v, str) and 1 <= len(v) <= ev.comment_max_chars
-    if kind == "rating":
-        return _is_number(v) and ev.rating_min <= v <= ev.rating_max
-    if kind == "object":
-        return isinstance(v, dict)
-    if kind == "string":
-        return isinstance(v, str)
-    raise AssertionError(kind)
-
-
-def _envelope_value(kind: str, v: Any) -> tuple[bool, Any]:
-    """Whether ``v`` meets ``kind``, and its typed value (lower-case UUID, datetime)."""
-    if kind == "uuid":
-        ok = isinstance(v, str) and _UUID.match(v) is not None
-        return ok, v.lower() if ok else v
-    if kind == "string":
-        return isinstance(v, str) and len(v) > 0, v
-    if kind == "timestamp":
-        ts = parse_ts(v) if isinstance(v, str) else None
-        return ts is not None, ts
-    if kind == "id":
-        return _is_int(v) and 0 < v <= MAX_BIGINT, v
-    if kind == "object":
-        return isinstance(v, dict), v
-    raise AssertionError(kind)
+    if fault == WRONG_TYPE:
+        return details.wrong_type(path, k) % (value, details.TYPE_PHRASE[_json_type(v)])
+    return details.bad_value(path, k, fault, rules) % value
 
 
 def _check_doc(
@@ -266,16 +176,17 @@ def _check_doc(
 ) -> dict[str, Any]:
     ev = rules.events
     out: dict[str, Any] = {}
-    for name, kind, required in ENVELOPE_FIELDS:
+    for name, kind_name, required in ENVELOPE_FIELDS:
         v = doc.get(name)
         if v is None:
             if required:
                 raise _Reject(f"missing_field:{name}", details.missing(name, null=name in doc))
             out[name] = None
             continue
-        ok, typed = _envelope_value(kind, v)
-        if not ok:
-            raise _Reject(f"bad_type:{name}", _describe(name, kind, v, rules))
+        k = ENVELOPE_KINDS.get(kind_name) or KINDS[kind_name]  # kinds.kind(), inlined
+        fault, typed = k.check(v, rules)
+        if fault is not None:
+            raise _Reject(f"bad_type:{name}", _describe(name, k, fault, v, rules))
         out[name] = typed
 
     event_type = out["event_type"]
@@ -287,7 +198,7 @@ def _check_doc(
     if out["event_ts"] > now + timedelta(seconds=ev.max_future_skew_seconds):
         raise _Reject("future_timestamp", details.future_timestamp(rules) % _shown(doc["event_ts"]))
     payload = out["payload"]
-    for name, kind, required in PAYLOAD_FIELDS[event_type]:
+    for name, kind_name, required in PAYLOAD_FIELDS[event_type]:
         v = payload.get(name)
         if v is None:
             if required:
@@ -296,8 +207,11 @@ def _check_doc(
                 )
                 raise _Reject(f"bad_payload:{name}", detail)
             continue
-        if not _payload_ok(kind, v, rules):
-            raise _Reject(f"bad_payload:{name}", _describe(f"payload.{name}", kind, v, rules))
+        k = KINDS[kind_name]
+        fault, _ = k.check(v, rules)
+        if fault is not None:
+            path = f"payload.{name}"
+            raise _Reject(f"bad_payload:{name}", _describe(path, k, fault, v, rules))
     return out
 
 

@@ -1,6 +1,7 @@
 """The event contract as JSON Schema (draft 2020-12), published as docs/events.schema.json.
 
-Generated from the field tables (:mod:`moviepipe.events.fields`) and
+Generated from the field tables (:mod:`moviepipe.events.fields`), each field's
+kind (:meth:`moviepipe.events.kinds.FieldKind.json_schema`) and
 ``transform_rules.json``; a test fails when the published file is out of date.
 JSON Schema cannot say everything the validator checks (the size and UTF-8
 limits, the topic per type, the clock skew, calendar-valid dates, ``603.0`` not
@@ -18,26 +19,27 @@ import json
 import sys
 from typing import Any
 
-from moviepipe.events.fields import ENVELOPE_FIELDS, MAX_BIGINT, PAYLOAD_FIELDS, TS_RE, UUID_RE
+from moviepipe.events.fields import ENVELOPE_FIELDS, PAYLOAD_FIELDS
+from moviepipe.events.kinds import kind
 from moviepipe.rules import Rules, load_rules
 
 
+def _properties(fields: tuple[tuple[str, str, bool], ...], rules: Rules, *, envelope: bool):
+    """Each field's schema from its kind; an optional envelope field may be null."""
+    out = {}
+    for name, kind_name, required in fields:
+        schema = kind(kind_name, envelope=envelope).json_schema(rules)
+        if envelope and not required:
+            schema["type"] = [schema["type"], "null"]
+        out[name] = schema
+    return out
+
+
 def _payload_schema(event_type: str, rules: Rules) -> dict[str, Any]:
-    ev = rules.events
-    kinds: dict[str, dict[str, Any]] = {
-        "number_ge0": {"type": "number", "minimum": 0},
-        "number_gt0": {"type": "number", "exclusiveMinimum": 0},
-        "click_target": {"type": "string", "enum": list(ev.click_targets)},
-        "update_action": {"type": "string", "enum": list(ev.movie_update_actions)},
-        "text": {"type": "string", "minLength": 1, "maxLength": ev.comment_max_chars},
-        "rating": {"type": "number", "minimum": ev.rating_min, "maximum": ev.rating_max},
-        "object": {"type": "object"},
-        "string": {"type": "string"},
-    }
     fields = PAYLOAD_FIELDS[event_type]
     return {
         "type": "object",
-        "properties": {name: kinds[kind] for name, kind, _ in fields},
+        "properties": _properties(fields, rules, envelope=False),
         "required": [name for name, _, req in fields if req],
     }
 
@@ -59,13 +61,9 @@ def json_schema(rules: Rules | None = None) -> dict[str, Any]:
         ),
         "type": "object",
         "properties": {
-            "event_id": {"type": "string", "pattern": UUID_RE},
+            **_properties(ENVELOPE_FIELDS, rules, envelope=True),
+            # the unknown_event_type check, which follows the envelope's kinds
             "event_type": {"type": "string", "enum": list(ev.valid_event_types)},
-            "event_ts": {"type": "string", "pattern": TS_RE, "format": "date-time"},
-            "user_id": {"type": "string", "minLength": 1},
-            "session_id": {"type": ["string", "null"], "minLength": 1},
-            "movie_id": {"type": "integer", "minimum": 1, "maximum": MAX_BIGINT},
-            "payload": {"type": "object"},
         },
         "required": [name for name, _, req in ENVELOPE_FIELDS if req],
         "allOf": [
