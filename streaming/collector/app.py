@@ -12,9 +12,10 @@ delivery reports: a 202 means Kafka has every event.
 Answers: 202 when every event was accepted; 422 when some were rejected (the
 valid ones are produced all the same); 400 for a body that is not JSON, 413 for
 one too large (both kept as a dead letter); 503 when Kafka or PostgreSQL did not
-confirm (retrying the same body is safe: dead letters are idempotent and the
-landing deduplicates on ``event_id``). Limits, address and timeouts are the
-``streaming.collector`` tunables. Every answer lists, per event, its
+confirm (retrying the same body is safe: the landing deduplicates on
+``event_id``; a retried request's rejects are kept again, under its own run
+id). Limits, address and timeouts are the ``streaming.collector`` tunables.
+Every answer lists, per event, its
 ``index``, ``event_id``, ``status`` and, when rejected, ``reason`` and
 ``reason_detail`` exactly as the contract words them.
 

@@ -15,7 +15,6 @@ Usage::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -153,8 +152,3 @@ def status_for(body: bytes, results: list[Result]) -> int:
     if len(results) == 1 and not body.lstrip(b" \t\n\r").startswith(b"["):
         return _UNREADABLE.get(results[0].reason or "", 422)
     return 422
-
-
-def dead_letter_offset(raw: bytes) -> int:
-    """A stable 63-bit stand-in for a Kafka offset: the same bytes, the same dead letter."""
-    return int.from_bytes(hashlib.sha256(raw).digest()[:8], "big") >> 1

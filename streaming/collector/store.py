@@ -1,14 +1,17 @@
 """The collector's dead letters: rejected events kept in ``raw.user_events_rejected``.
 
-A rejected event has no Kafka coordinates, so its row says where it came from:
+A rejected event never reached Kafka, so its row says where it came from:
 ``kafka_topic`` is ``<prefix>collector`` (no such topic exists, so the Kafka
-reconciliation never counts these rows), ``kafka_partition`` is -1 and
-``kafka_offset`` a 63-bit hash of the event's bytes: the same bytes sent again
-keep one row (``on conflict do nothing``). ``kafka_timestamp`` is when the
-collector received it, ``run_id`` ``collect-<request_id>``, ``source_flag``
-``collector``. Written as the loader role through a small connection pool
-(``streaming.collector`` tunables), opened without waiting for PostgreSQL, so the
-collector starts (and produces valid events) while the database is down.
+reconciliation never counts these rows), ``kafka_partition`` and
+``kafka_offset`` are null, ``kafka_timestamp`` (the table's partition key) is
+when the collector received it, ``run_id`` ``collect-<request_id>``,
+``source_flag`` ``collector``. Each request is a receipt of its own: a client
+that sends the same bad event twice leaves two rows, one per request. Written
+as the loader role through a small connection pool (``streaming.collector``
+tunables), opened without waiting for PostgreSQL, so the collector starts (and
+produces valid events) while the database is down. A month without its
+partition yet lands in the default partition (the landing's ``ensure_months``
+creates the months ahead and moves such rows out).
 
 Usage::
 
@@ -28,17 +31,15 @@ from psycopg_pool import AsyncConnectionPool
 
 from moviepipe.config import Settings
 from moviepipe.events import REJECTED_COLUMNS
-from streaming.collector.batch import dead_letter_offset
 
 if TYPE_CHECKING:
     from streaming.collector.batch import Result
 
 SOURCE_FLAG = "collector"
 DEAD_LETTER_TOPIC = "collector"  # behind the topic prefix, like the event topics
-_INSERT = (
-    "insert into raw.user_events_rejected ({}, run_id, source_flag)"
-    " values ({}) on conflict do nothing"
-).format(", ".join(REJECTED_COLUMNS), ", ".join(["%s"] * (len(REJECTED_COLUMNS) + 2)))
+_INSERT = ("insert into raw.user_events_rejected ({}, run_id, source_flag) values ({})").format(
+    ", ".join(REJECTED_COLUMNS), ", ".join(["%s"] * (len(REJECTED_COLUMNS) + 2))
+)
 
 
 def dead_letter_rows(
@@ -48,8 +49,8 @@ def dead_letter_rows(
     return [
         (
             topic,
-            -1,
-            dead_letter_offset(r.raw),
+            None,
+            None,
             received,
             None,
             r.raw,
