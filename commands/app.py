@@ -14,6 +14,7 @@ import click
 from enrich.cli import enrich
 from extract.cli import extract
 from moviepipe.cli import main
+from moviepipe.retention_cli import retention
 from moviepipe.warehouse_cli import lint_sql, rules, transform
 from orchestration.cli import airflow, lineage
 from quality.cli import publish, quality
@@ -35,6 +36,7 @@ COMMAND_GROUPS: tuple[click.Command, ...] = (
     lint_sql,
     airflow,
     lineage,
+    retention,
     publish,
     quality,
     charts,
