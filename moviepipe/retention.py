@@ -31,7 +31,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-PARTITIONED_TABLES = ("raw.user_events", "raw.user_events_fallback", "raw.user_events_rejected")
+from moviepipe.partitions import PARTITION_KEYS, add_months, month_start
+
+PARTITIONED_TABLES = tuple(PARTITION_KEYS)
 # Detaching waits at most this long for readers of the table, then the run fails (retry).
 LOCK_TIMEOUT = "5s"
 _MONTH_NAME = re.compile(r"^(?P<parent>.+)_p(?P<year>\d{4})(?P<month>\d{2})$")
@@ -49,16 +51,10 @@ class Partition:
         return asdict(self)
 
 
-def add_months(month: datetime, n: int) -> datetime:
-    years, index = divmod(month.month - 1 + n, 12)
-    return month.replace(year=month.year + years, month=index + 1)
-
-
 def cutoff(now: datetime, months: int) -> datetime:
     """The start of the month ``months`` months before ``now``'s (UTC): partitions that
     end at or before it are expired; the current month counts as month 0."""
-    this = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return add_months(this, -months)
+    return add_months(month_start(now), -months)
 
 
 def expired(partitions: Iterable[Partition], limit: datetime) -> list[Partition]:

@@ -38,6 +38,7 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 
 from moviepipe.events import REJECTED_COLUMNS, VALID_COLUMNS
+from moviepipe.partitions import PARTITION_KEYS, add_months, month_start
 from moviepipe.tunables import PartitionTunables
 
 TABLES = ("raw.user_events", "raw.user_events_fallback")
@@ -45,8 +46,6 @@ TABLES = ("raw.user_events", "raw.user_events_fallback")
 # same event_id always carries the same event_ts.
 EVENT_KEY = ("event_id", "event_ts")
 REJECTED_TABLE = "raw.user_events_rejected"
-# Each partitioned table's partition key.
-PARTITION_KEYS = {t: "event_ts" for t in TABLES} | {REJECTED_TABLE: "kafka_timestamp"}
 MONTHS_AHEAD = PartitionTunables().months_ahead
 # Months known to exist, per database and table: this process never asks twice. A month
 # dropped by retention meanwhile is harmless: its rows go to the table's default partition.
@@ -68,17 +67,6 @@ def _table(name: str) -> sql.Composable:
     if name not in TABLES:
         raise ValueError(f"not an event table: {name}")
     return sql.Identifier(*name.split("."))
-
-
-def month_start(ts: datetime) -> datetime:
-    """The first instant of ``ts``'s calendar month in UTC (naive means UTC)."""
-    ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-    return ts.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def add_months(month: datetime, n: int) -> datetime:
-    years, index = divmod(month.month - 1 + n, 12)
-    return month.replace(year=month.year + years, month=index + 1)
 
 
 def months_of(stamps: pa.ChunkedArray | pa.Array | pd.Series) -> set[datetime]:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from moviepipe import db
+from moviepipe.partitions import add_months, month_start
 from streaming import sink
 from tests.conftest import fresh_database
 from tests.moviepipe.partition_helpers import children, no_rejects, rejected_batch, valid_batch
@@ -62,7 +63,7 @@ def test_rows_land_in_their_months_partition_created_on_demand_and_ahead(part_se
             "raw.user_events_rejected_p202501": 1,
             this_month: 1,
         }
-        ahead = sink.add_months(sink.month_start(datetime.now(UTC)), sink.MONTHS_AHEAD)
+        ahead = add_months(month_start(datetime.now(UTC)), sink.MONTHS_AHEAD)
         assert f"raw.user_events_p{ahead:%Y%m}" in _partitions(conn, "raw.user_events")
         assert children(conn, "raw.user_events_default") == {}
 
