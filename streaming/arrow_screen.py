@@ -1,13 +1,16 @@
-"""Vectorised pre-screen of a chunk of Kafka values: the fallback's fast path.
+"""Vectorised pre-screen of a chunk of Kafka values: the validator's fast path.
 
-The same idea as the Spark fast path (:func:`streaming.transforms.classify_batch`):
-a message in the canonical form (compact JSON, the contract's keys in the
-contract's order, no escapes in strings, plain numbers) is recognised by one
-RE2 match over the whole chunk, parsed by Arrow's JSON reader in one C++ pass
-(the form guarantees every field's JSON type, so the typed schema cannot
-coerce anything), and checked with column comparisons: no Python object per
-field. It may only accept: every record it cannot prove valid goes to
-:func:`moviepipe.events.check_event`, the reference, which names the reason.
+The pandas fallback and Spark (through ``mapInArrow``) run it by way of
+:func:`streaming.pandas_transforms.arrow_parse_validate`. A message in the
+canonical form (compact JSON, the contract's keys in the contract's order, no
+escapes in strings, plain numbers) is recognised by one RE2 match over the whole
+chunk, parsed by Arrow's JSON reader in one C++ pass (the form guarantees every
+field's JSON type, so the typed schema cannot coerce anything), and checked with
+column comparisons: no Python object per field. The form, the parse's types and
+each field's check come from the field kinds (:mod:`moviepipe.events.kinds`);
+nothing here knows a kind. It may only accept: every record it cannot prove
+valid goes to :func:`moviepipe.events.check_event`, the reference, which names
+the reason.
 
 Usage::
 

@@ -1,17 +1,16 @@
 """The wording of a dead letter's ``reason_detail``: which value broke which rule.
 
 The ``reason`` codes are stable and short (``bad_payload:rating``); the detail is
-for a person: ``payload.rating = 8 is above the maximum 5.0``. Each engine decides
-*which* rule a value broke (the Python reference in :mod:`moviepipe.events.reference`,
-Spark in ``streaming.spark_exact``; the Arrow screen only accepts) and takes the
-words from here, so the engines write the same text. The words of a field kind's
-rules come with the kind (:meth:`moviepipe.events.kinds.FieldKind.problems`). A
-template's ``%s`` are filled by Python's ``%`` or by Spark's ``format_string``,
-which read them alike.
+for a person: ``payload.rating = 8 is above the maximum 5.0``. The reference
+(:mod:`moviepipe.events.reference`) decides *which* rule a value broke and takes
+the words from here (every engine names its reasons through it; the Arrow screen
+only accepts). The words of a field kind's rules come with the kind
+(:meth:`moviepipe.events.kinds.FieldKind.problems`); a template's ``%s`` are
+filled by ``%``.
 
 Values are shown as compact JSON (as parsed: ``1.50`` is shown as ``1.5``), cut
-to :data:`SHOWN_CHARS` characters. Only the decoders' own messages (``not_json``,
-``not_utf8``) differ between engines.
+to :data:`SHOWN_CHARS` characters. The collector's body decoder words
+``not_json`` and ``not_utf8`` with the same templates.
 
 Usage::
 
@@ -22,7 +21,7 @@ Usage::
 
 from __future__ import annotations
 
-from moviepipe.events.kinds import KINDS, FieldKind, kind_at
+from moviepipe.events.kinds import FieldKind, kind_at
 from moviepipe.rules import Rules
 
 SHOWN_CHARS = 80
@@ -38,10 +37,6 @@ TYPE_PHRASE = {
     "object": "an object",
     "null": "null",
 }
-# The JSON type each field kind needs (for streaming.spark_exact, until the Arrow screen
-# replaces it; everything else asks the kind).
-EXPECTED_TYPE = {name: k.json_type for name, k in KINDS.items()}
-
 TOMBSTONE = "the message has no value (a tombstone)"
 EMPTY = "the message is empty"
 NOT_JSON = "not strict JSON: %s"
@@ -82,12 +77,6 @@ def _kind(path: str, kind: str | FieldKind) -> FieldKind:
 def wrong_type(path: str, kind: str | FieldKind) -> str:
     """Template; arguments: the value shown, the phrase of its JSON type."""
     return f"{path} = %s is %s, not {TYPE_PHRASE[_kind(path, kind).json_type]}"
-
-
-def problems(kind: str, rules: Rules) -> dict[str, str]:
-    """What can be wrong with a value of the right JSON type, per field kind (its
-    envelope meaning where it has one): :meth:`FieldKind.problems`."""
-    return _kind("", kind).problems(rules)
 
 
 def bad_value(path: str, kind: str | FieldKind, problem: str, rules: Rules) -> str:

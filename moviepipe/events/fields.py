@@ -1,16 +1,17 @@
 """The event contract's tables: envelope and payload fields, patterns, limits, columns.
 
 Every check of the contract follows the order of :data:`ENVELOPE_FIELDS` and
-:data:`PAYLOAD_FIELDS` (``(name, kind, required)``); the values a kind allows come
-from ``transform_rules.json`` (``events.*``). The reference validator
+:data:`PAYLOAD_FIELDS` (``(name, kind, required)``); what a kind means is its entry
+in :data:`moviepipe.events.kinds.KINDS` (the values it allows may come from
+``transform_rules.json``, ``events.*``). The reference validator
 (:mod:`moviepipe.events.reference`), the JSON Schema (:mod:`moviepipe.events.schema`)
-and the engines' checks (``streaming.spark_exact``, ``streaming.spark_fast``,
-``streaming.arrow_screen``) all read these tables.
+and the Arrow screen (``streaming.arrow_screen``) all read these tables.
 
 Usage::
 
     from moviepipe.events.fields import ENVELOPE_FIELDS, PAYLOAD_FIELDS, canonical_form_regex
     regex = canonical_form_regex({"uuid": '"[^"]*"', ...})   # one pattern per field kind
+    # (the Arrow screen's: {name: k.canonical for name, k in KINDS.items() if k.canonical})
 """
 
 from __future__ import annotations
@@ -36,9 +37,8 @@ ENVELOPE_FIELDS: tuple[tuple[str, str, bool], ...] = (
     ("movie_id", "id", True),
     ("payload", "object", True),
 )
-# Payload fields per event type in check order: (name, kind, required).
-# Kinds: number_ge0, number_gt0, click_target, text, rating, update_action, object, string.
-# An envelope "string" must not be empty; a payload "string" may be.
+# Payload fields per event type in check order: (name, kind, required); kinds in kinds.KINDS.
+# An envelope "string" must not be empty; a payload "string" may be (kinds.ENVELOPE_KINDS).
 PAYLOAD_FIELDS: dict[str, tuple[tuple[str, str, bool], ...]] = {
     "watch": (
         ("position_s", "number_ge0", True),

@@ -9,9 +9,9 @@ The checks run in the order of :data:`~moviepipe.events.fields.ENVELOPE_FIELDS` 
 :data:`~moviepipe.events.fields.PAYLOAD_FIELDS`, each field's by its kind
 (:meth:`moviepipe.events.kinds.FieldKind.check`): the first failing check gives the
 rejection reason, a short stable code such as ``not_json`` or ``bad_payload:rating``,
-and a detail worded by :mod:`moviepipe.events.details`. Spark
-(``streaming.spark_exact``) and the Arrow screen (``streaming.arrow_screen``) are
-tested to agree with :func:`check_event`.
+and a detail worded by :mod:`moviepipe.events.details`. The Arrow screen
+(``streaming.arrow_screen``, which the pandas fallback and Spark run) is tested
+never to accept what :func:`check_event` refuses.
 
 Usage::
 
