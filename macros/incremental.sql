@@ -13,9 +13,24 @@
     '{{ run_started_at.isoformat() }}'::timestamptz
 {%- endmacro %}
 
-{#- The latest `_built_at` of the model's own rows; -infinity when it has none. -#}
+{#-
+  The latest `_built_at` of the model's own rows; -infinity when it has none. Read
+  once and written into the SQL as a literal: against a parameter (a subquery) the
+  planner guesses a third of the rows match `_built_at > $1` and scans the whole
+  upstream table (18 s of a 36 s incremental build at 10M events); against the
+  literal it reads the statistics and takes the index. A unit test's `this` is a
+  fixture, so there it stays a subquery.
+-#}
 {% macro built_watermark() -%}
-    (select coalesce(max(_built_at), '-infinity'::timestamptz) from {{ this }})
+    {%- set subquery -%}
+        (select coalesce(max(_built_at), '-infinity'::timestamptz) from {{ this }})
+    {%- endset -%}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        {%- set latest = run_query('select ' ~ subquery ~ '::text') -%}
+        '{{ latest.columns[0].values()[0] }}'::timestamptz
+    {%- else -%}
+        {{ subquery }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#-
