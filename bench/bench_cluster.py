@@ -52,6 +52,12 @@ def main() -> None:
         _line("  ratio to COPY incl. start-up", f"{n / land['wall_s'] / copy_rate:.2f}x", "info",
               None)  # fmt: skip
         _line("  micro-batches", f"{land['batches']}", "info", None)
+        if land["batches_s"] > 0 and land["batches"] > 2:
+            # first to last batch commit: without the query's and the executor's start-up
+            steady = n * (land["batches"] - 1) / land["batches"] / land["batches_s"]
+            _line("  steady state (first to last batch commit)", f"{steady:,.0f} ev/s", "info",
+                  None)  # fmt: skip
+            _line("  steady-state ratio to COPY", f"{steady / copy_rate:.2f}x", "info", None)
     finally:
         if previous is None:
             os.environ.pop("SPARK_MASTER", None)
