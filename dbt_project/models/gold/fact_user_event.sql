@@ -69,9 +69,17 @@ changed as (
         select * from user_events
         where _built_at > {{ built_watermark() }}
         union all
-        select user_events.* from user_events
-        inner join rekeyed on user_events.event_id = rekeyed.event_id
-        where user_events._built_at <= {{ built_watermark() }}
+        -- lateral: one index probe per re-keyed event, never a hash of the whole table
+        select rekeyed_events.*
+        from rekeyed
+        inner join lateral (
+            select u.* from user_events as u
+            where
+                u.event_id = rekeyed.event_id
+                and u._built_at <= {{ built_watermark() }}
+            order by u.event_id
+            limit 1
+        ) as rekeyed_events on true
     {%- else %}
         select * from user_events
     {%- endif %}
