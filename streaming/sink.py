@@ -133,7 +133,7 @@ def to_arrow(valid: pa.Table | pd.DataFrame) -> pa.Table:
     return valid.select(list(VALID_COLUMNS))
 
 
-def _copy(cur: psycopg.Cursor, target: sql.Composable, rows: pa.Table) -> None:
+def copy_rows(cur: psycopg.Cursor, target: sql.Composable, rows: pa.Table) -> None:
     """COPY ``rows`` as CSV, encoded a slice at a time: the server parses one slice
     while the next is encoded, and the whole batch is never held twice in memory."""
     names = sql.SQL(", ").join(sql.Identifier(c) for c in rows.column_names)
@@ -177,12 +177,12 @@ def copy_valid(
         if pc.count_distinct(valid.column("event_id")).as_py() == n:
             try:
                 with conn.transaction():
-                    _copy(cur, _table(table), direct)
+                    copy_rows(cur, _table(table), direct)
                 return n
             except psycopg.errors.UniqueViolation:
                 pass  # rolled back to the savepoint: merge instead
         _ensure_stage(conn)
-        _copy(cur, sql.Identifier("stage_user_events"), valid)
+        copy_rows(cur, sql.Identifier("stage_user_events"), valid)
         # The audit columns are one value per batch: set in the merge, not written per row.
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in valid.column_names)
         cur.execute(

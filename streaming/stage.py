@@ -101,7 +101,7 @@ class StageTask:
             _create(cur, stage)
             for valid, rejected in validate_batches(batches, self.rules, None, self.topic_prefix):
                 if valid.num_rows:
-                    sink._copy(cur, _ident(stage + "_v"), valid.select(list(VALID_COLUMNS)))
+                    sink.copy_rows(cur, _ident(stage + "_v"), valid.select(list(VALID_COLUMNS)))
                 if len(rejected):
                     _copy_rejected(cur, stage, rejected)
                 n_valid += valid.num_rows

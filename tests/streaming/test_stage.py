@@ -34,7 +34,7 @@ def _task(conn, name: str, valid, rejected) -> None:
     with conn.transaction(), conn.cursor() as cur:
         stage._create(cur, name)
         rows = sink.to_arrow(valid)
-        sink._copy(cur, stage._ident(name + "_v"), rows.select(list(VALID_COLUMNS)))
+        sink.copy_rows(cur, stage._ident(name + "_v"), rows.select(list(VALID_COLUMNS)))
         stage._copy_rejected(cur, name, rejected)
 
 
