@@ -1,8 +1,41 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='trend_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[{'columns': ['_built_at']}],
+    )
+}}
 -- Comment sentiment per movie and per genre, per UTC day and ISO week (GET /api/emotion_trends).
+-- Incremental by week: a run recomputes every day and week row of the ISO weeks that
+-- hold a comment rebuilt since this table's own last run (silver.comments_scored's
+-- _built_at, an index range), from those weeks' comments only, and replaces them by
+-- trend_key (delete+insert). Comments are never dropped, so no row of those weeks is
+-- left behind; the build schema may be a few runs behind, its watermark catches it up.
 with
 
-comments_scored as (
+-- not materialized: the incremental run reads it twice, by index and by week
+comments_scored as not materialized (
     select * from {{ ref('comments_scored') }}
+),
+{%- if is_incremental() %}
+
+    changed_weeks as (
+        select distinct date_trunc('week', event_date)::date as week_start
+        from comments_scored
+        where _built_at > {{ built_watermark() }}
+    ),
+{%- endif %}
+
+week_comments as (
+    select comments_scored.*
+    from comments_scored
+    {%- if is_incremental() %}
+        where date_trunc('week', comments_scored.event_date)::date in (
+            select changed_weeks.week_start from changed_weeks
+        )
+    {%- endif %}
 ),
 
 dim_movie as (
@@ -20,13 +53,13 @@ granularities as (
 
 periods as (
     select
-        comments_scored.*,
+        week_comments.*,
         granularities.granularity,
         case
-            when granularities.granularity = 'day' then comments_scored.event_date
-            else date_trunc('week', comments_scored.event_date)::date
+            when granularities.granularity = 'day' then week_comments.event_date
+            else date_trunc('week', week_comments.event_date)::date
         end as period_start
-    from comments_scored
+    from week_comments
     cross join granularities
 ),
 
@@ -88,7 +121,8 @@ final as (
         positive_share,
         neutral_share,
         negative_share,
-        mean_sentiment_score
+        mean_sentiment_score,
+        {{ built_at() }} as _built_at
     from unioned
 )
 
