@@ -29,15 +29,15 @@
 
 {#-
   The whole user_stats model; per_user=false aggregates every user into one row.
-  Over all history, rebuilt every run, from silver.user_movie_days (a row per user,
-  movie and day) rather than the events, so its cost follows users x movies x days.
+  Over all history, rebuilt every run, from a row per user and movie (lifetime_pairs():
+  silver.user_movie_totals plus the open days), not from the events or the days.
 -#}
 {% macro user_stats_model(per_user) -%}
 {%- set key = 'user_id' if per_user else "'all'::text" -%}
 with
 
-user_movie_days as (
-    select * from {{ ref('user_movie_days') }}
+user_movie_lifetime as (
+    {{ lifetime_pairs() }}
 ),
 
 sessions as (
@@ -66,7 +66,7 @@ activity as (
         sum(timed_watch_count)::integer as timed_watch_count,
         count(distinct movie_id)::integer as movie_count,
         round(sum(rating_sum) / nullif(sum(rating_count), 0), 4) as mean_rating
-    from user_movie_days
+    from user_movie_lifetime
     group by 1
 ),
 
@@ -96,10 +96,10 @@ genre_activity as (
     select
         {{ key }} as scope_key,
         stg_movie_genres.genre_name,
-        coalesce(sum(user_movie_days.watched_s), 0) as watched_s,
-        sum(user_movie_days.event_count) as event_count
-    from user_movie_days
-    inner join stg_movie_genres on user_movie_days.movie_id = stg_movie_genres.movie_id
+        coalesce(sum(user_movie_lifetime.watched_s), 0) as watched_s,
+        sum(user_movie_lifetime.event_count) as event_count
+    from user_movie_lifetime
+    inner join stg_movie_genres on user_movie_lifetime.movie_id = stg_movie_genres.movie_id
     group by 1, 2
 ),
 

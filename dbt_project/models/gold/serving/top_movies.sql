@@ -1,11 +1,17 @@
 -- Movies ranked per period, genre and metric (GET /api/top_movies): engagement and watch
 -- time from the events, users' ratings, and TMDB's rating; see docs/enrich.md.
--- Over all history, rebuilt every run, but from silver.user_movie_days (a row per user,
--- movie and day), not from the events: its cost follows users x movies x days.
+-- Over all history, rebuilt every run, not from the events: the `all` period from a row
+-- per user and movie (lifetime_pairs(): silver.user_movie_totals plus the open days),
+-- the 7d/30d/90d periods from those days of silver.user_movie_days.
 with
 
-user_movie_days as (
+-- not materialized: read twice, for its first and last day by index and for the periods
+user_movie_days as not materialized (
     select * from {{ ref('user_movie_days') }}
+),
+
+user_movie_lifetime as (
+    {{ lifetime_pairs() }}
 ),
 
 comments_scored as (
@@ -37,23 +43,55 @@ periods as (
     cross join as_of
 ),
 
-movie_activity as (
+activity_rows as (
+    -- the period's rows: a (user, movie) pair over all history, a (user, movie, day) else
+    select
+        'all' as period,
+        user_id,
+        movie_id,
+        event_count,
+        watch_count,
+        watched_s,
+        completed_watch_count,
+        comment_count,
+        rating_count,
+        rating_sum
+    from user_movie_lifetime
+    union all
     select
         periods.period,
-        activity_days.movie_id,
-        count(distinct activity_days.user_id)::integer as engaged_users,
-        sum(activity_days.event_count)::integer as event_count,
-        sum(activity_days.watch_count)::integer as watch_count,
-        coalesce(sum(activity_days.watched_s), 0) as watched_s,
-        sum(activity_days.completed_watch_count)::integer as completed_watch_count,
-        sum(activity_days.comment_count)::integer as comment_count,
-        sum(activity_days.rating_count)::integer as rating_count,
-        round(sum(activity_days.rating_sum) / nullif(sum(activity_days.rating_count), 0), 4) as mean_rating
-    from user_movie_days as activity_days
-    inner join periods on activity_days.event_date >= periods.period_start_date
+        user_movie_days.user_id,
+        user_movie_days.movie_id,
+        user_movie_days.event_count,
+        user_movie_days.watch_count,
+        user_movie_days.watched_s,
+        user_movie_days.completed_watch_count,
+        user_movie_days.comment_count,
+        user_movie_days.rating_count,
+        user_movie_days.rating_sum
+    from user_movie_days
+    inner join periods
+        on
+            periods.period <> 'all'
+            and user_movie_days.event_date >= periods.period_start_date
+),
+
+movie_activity as (
+    select
+        activity_rows.period,
+        activity_rows.movie_id,
+        count(distinct activity_rows.user_id)::integer as engaged_users,
+        sum(activity_rows.event_count)::integer as event_count,
+        sum(activity_rows.watch_count)::integer as watch_count,
+        coalesce(sum(activity_rows.watched_s), 0) as watched_s,
+        sum(activity_rows.completed_watch_count)::integer as completed_watch_count,
+        sum(activity_rows.comment_count)::integer as comment_count,
+        sum(activity_rows.rating_count)::integer as rating_count,
+        round(sum(activity_rows.rating_sum) / nullif(sum(activity_rows.rating_count), 0), 4) as mean_rating
+    from activity_rows
     -- the fact's movie_key: the movie when it is in dim_movie
-    where activity_days.movie_id in (select dim_movie.movie_id from dim_movie)
-    group by periods.period, activity_days.movie_id
+    where activity_rows.movie_id in (select dim_movie.movie_id from dim_movie)
+    group by activity_rows.period, activity_rows.movie_id
 ),
 
 movie_sentiment as (
