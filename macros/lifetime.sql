@@ -81,3 +81,101 @@
     ) as unioned
     group by user_id, movie_id
 {%- endmacro %}
+
+{#-
+  Per-user measure rows of silver.user_totals: a row per session (by its start's UTC
+  day) and per comment (by its UTC day) with the day in [since, before), each bound
+  a date expression or none, and the user matching `users` (a condition on user_id,
+  or none). The bounds stay index ranges (sessions on session_start_ts).
+-#}
+{% macro user_total_rows(sessions, comments, since=none, before=none, users=none) -%}
+    {%- set session_where, comment_where = [], [] -%}
+    {%- if since is not none -%}
+        {%- do session_where.append("session_start_ts >= ((" ~ since ~ ")::timestamp at time zone 'UTC')") -%}
+        {%- do comment_where.append("event_date >= " ~ since) -%}
+    {%- endif -%}
+    {%- if before is not none -%}
+        {%- do session_where.append("session_start_ts < ((" ~ before ~ ")::timestamp at time zone 'UTC')") -%}
+        {%- do comment_where.append("event_date < " ~ before) -%}
+    {%- endif -%}
+    {%- if users is not none -%}
+        {%- do session_where.append("user_id " ~ users) -%}
+        {%- do comment_where.append("user_id " ~ users) -%}
+    {%- endif %}
+    select
+        user_id,
+        1 as session_count,
+        duration_s as session_duration_sum,
+        (duration_s is not null)::integer as session_duration_count,
+        0 as comment_count,
+        0 as scored_comment_count,
+        0 as positive_count,
+        0 as neutral_count,
+        0 as negative_count,
+        null::numeric as sentiment_score_sum,
+        0 as sentiment_score_count
+    from {{ sessions }}
+    {%- if session_where %}
+    where {{ session_where | join(' and ') }}
+    {%- endif %}
+    union all
+    select
+        user_id,
+        0 as session_count,
+        null::numeric as session_duration_sum,
+        0 as session_duration_count,
+        1 as comment_count,
+        (sentiment_label is not null)::integer as scored_comment_count,
+        coalesce(sentiment_label = 'positive', false)::integer as positive_count,
+        coalesce(sentiment_label = 'neutral', false)::integer as neutral_count,
+        coalesce(sentiment_label = 'negative', false)::integer as negative_count,
+        sentiment_score as sentiment_score_sum,
+        (sentiment_score is not null)::integer as sentiment_score_count
+    from {{ comments }}
+    {%- if comment_where %}
+    where {{ comment_where | join(' and ') }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The sums of user_total_rows() columns in `rows`, per user. -#}
+{% macro user_total_aggregates(rows) -%}
+        sum({{ rows }}.session_count)::integer as session_count,
+        sum({{ rows }}.session_duration_sum) as session_duration_sum,
+        sum({{ rows }}.session_duration_count)::integer as session_duration_count,
+        sum({{ rows }}.comment_count)::integer as comment_count,
+        sum({{ rows }}.scored_comment_count)::integer as scored_comment_count,
+        sum({{ rows }}.positive_count)::integer as positive_count,
+        sum({{ rows }}.neutral_count)::integer as neutral_count,
+        sum({{ rows }}.negative_count)::integer as negative_count,
+        sum({{ rows }}.sentiment_score_sum) as sentiment_score_sum,
+        sum({{ rows }}.sentiment_score_count)::integer as sentiment_score_count
+{%- endmacro %}
+
+{#- Every user's session and comment sums over all history: user_totals plus the open days. -#}
+{% macro lifetime_user_totals() -%}
+    {%- set totals = ref('user_totals') -%}
+    {%- set cutoff = lifetime_cutoff(totals) -%}
+    select
+        user_id,
+        {{ user_total_aggregates('unioned') }}
+    from (
+        select * from (
+            select
+                user_id,
+                session_count,
+                session_duration_sum,
+                session_duration_count,
+                comment_count,
+                scored_comment_count,
+                positive_count,
+                neutral_count,
+                negative_count,
+                sentiment_score_sum,
+                sentiment_score_count
+            from {{ totals }}
+        ) as closed
+        union all
+        {{ user_total_rows(ref('sessions'), ref('comments_scored'), since=cutoff) }}
+    ) as unioned
+    group by user_id
+{%- endmacro %}

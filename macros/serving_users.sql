@@ -40,12 +40,9 @@ user_movie_lifetime as (
     {{ lifetime_pairs() }}
 ),
 
-sessions as (
-    select * from {{ ref('sessions') }}
-),
-
-comments_scored as (
-    select * from {{ ref('comments_scored') }}
+user_lifetime_totals as (
+    -- sessions and comments per user over all history
+    {{ lifetime_user_totals() }}
 ),
 
 stg_movie_genres as (
@@ -73,22 +70,24 @@ activity as (
 session_summary as (
     select
         {{ key }} as scope_key,
-        count(*)::integer as session_count,
-        round(avg(duration_s), 4) as mean_session_duration_s
-    from sessions
+        sum(session_count)::integer as session_count,
+        round(sum(session_duration_sum) / nullif(sum(session_duration_count), 0), 4)
+            as mean_session_duration_s
+    from user_lifetime_totals
     group by 1
 ),
 
 comment_summary as (
     select
         {{ key }} as scope_key,
-        count(*)::integer as comment_count,
-        count(sentiment_label)::integer as scored_comment_count,
-        count(*) filter (where sentiment_label = 'positive')::integer as positive_count,
-        count(*) filter (where sentiment_label = 'neutral')::integer as neutral_count,
-        count(*) filter (where sentiment_label = 'negative')::integer as negative_count,
-        round(avg(sentiment_score), 4) as mean_sentiment_score
-    from comments_scored
+        sum(comment_count)::integer as comment_count,
+        sum(scored_comment_count)::integer as scored_comment_count,
+        sum(positive_count)::integer as positive_count,
+        sum(neutral_count)::integer as neutral_count,
+        sum(negative_count)::integer as negative_count,
+        round(sum(sentiment_score_sum) / nullif(sum(sentiment_score_count), 0), 4)
+            as mean_sentiment_score
+    from user_lifetime_totals
     group by 1
 ),
 

@@ -6,6 +6,7 @@
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['event_id'], 'unique': true},
+            {'columns': ['event_date']},
             {'columns': ['_built_at']},
         ],
     )

@@ -8,6 +8,7 @@
         indexes=[
             {'columns': ['session_key'], 'unique': true},
             {'columns': ['user_id', 'session_start_ts']},
+            {'columns': ['session_start_ts']},
             {'columns': ['_built_at']},
         ],
     )
