@@ -10,7 +10,7 @@
 -- Comment sentiment per movie and per genre, per UTC day and ISO week (GET /api/emotion_trends).
 -- Incremental by week: a run recomputes every day and week row of the ISO weeks that
 -- hold a comment rebuilt since this table's own last run (silver.comments_scored's
--- _built_at, an index range), from those weeks' comments only, and replaces them by
+-- _built_at, an index range), from those weeks' comments only (event_date ranges), and replaces them by
 -- trend_key (delete+insert). Comments are never dropped, so no row of those weeks is
 -- left behind; the build schema may be a few runs behind, its watermark catches it up.
 with
@@ -30,11 +30,14 @@ comments_scored as not materialized (
 
 week_comments as (
     select comments_scored.*
-    from comments_scored
     {%- if is_incremental() %}
-        where date_trunc('week', comments_scored.event_date)::date in (
-            select changed_weeks.week_start from changed_weeks
-        )
+        from changed_weeks
+        inner join comments_scored
+            on
+                comments_scored.event_date >= changed_weeks.week_start
+                and comments_scored.event_date < changed_weeks.week_start + 7
+    {%- else %}
+        from comments_scored
     {%- endif %}
 ),
 

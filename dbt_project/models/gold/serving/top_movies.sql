@@ -2,7 +2,8 @@
 -- time from the events, users' ratings, and TMDB's rating; see docs/enrich.md.
 -- Over all history, rebuilt every run, not from the events: the `all` period from a row
 -- per user and movie (lifetime_pairs(): silver.user_movie_totals plus the open days),
--- the 7d/30d/90d periods from those days of silver.user_movie_days.
+-- the 7d/30d/90d periods from those days of silver.user_movie_days; positive_share over
+-- all history from emotion_trends' weekly counts per movie.
 with
 
 -- not materialized: read twice, for its first and last day by index and for the periods
@@ -16,6 +17,10 @@ user_movie_lifetime as (
 
 comments_scored as (
     select * from {{ ref('comments_scored') }}
+),
+
+emotion_trends as (
+    select * from {{ ref('emotion_trends') }}
 ),
 
 dim_movie as (
@@ -95,13 +100,26 @@ movie_activity as (
 ),
 
 movie_sentiment as (
+    -- all: the sums of emotion_trends' weeks per movie (its counts of comments_scored);
+    -- the other periods: their days of comments_scored (an index range)
+    select
+        'all' as period,
+        movie_weeks.movie_id,
+        {{ share('sum(movie_weeks.positive_count)', 'sum(movie_weeks.scored_count)') }} as positive_share
+    from emotion_trends as movie_weeks
+    where movie_weeks.scope = 'movie' and movie_weeks.granularity = 'week'
+    group by movie_weeks.movie_id
+    union all
     select
         periods.period,
         comments_scored.movie_id,
         {{ share("count(*) filter (where comments_scored.sentiment_label = 'positive')",
                  "count(comments_scored.sentiment_label)") }} as positive_share
     from comments_scored
-    inner join periods on comments_scored.event_date >= periods.period_start_date
+    inner join periods
+        on
+            periods.period <> 'all'
+            and comments_scored.event_date >= periods.period_start_date
     group by periods.period, comments_scored.movie_id
 ),
 
