@@ -107,7 +107,7 @@ def delta(after: dict, before: dict) -> dict[str, tuple[int, int]]:
 def copy_history(settings: Settings, size: int, week, end: datetime) -> float:
     """COPY the history into raw.user_events, one transaction a chunk; returns seconds."""
     from bench.scale_events import history_chunks
-    from streaming.sink import _constant, _copy  # the sink's own CSV-over-COPY encoder
+    from streaming.sink import _constant, copy_rows  # the sink's own CSV-over-COPY encoder
 
     target = sql.Identifier("raw", "user_events")
     start = time.monotonic()
@@ -115,7 +115,7 @@ def copy_history(settings: Settings, size: int, week, end: datetime) -> float:
         for chunk in history_chunks(size, week, seed=SEED, end=end):
             n = chunk.num_rows
             rows = chunk.append_column("run_id", _constant(f"{RUN_ID}-history", n))
-            _copy(cur, target, rows.append_column("source_flag", _constant("spark", n)))
+            copy_rows(cur, target, rows.append_column("source_flag", _constant("spark", n)))
             conn.commit()
     return time.monotonic() - start
 
