@@ -19,6 +19,7 @@ from moviepipe.services import spark_cluster
 from moviepipe.services.process import managed_pid, port_open
 from streaming.producer import produce
 from streaming.sources import simulate_events
+from tests.conftest import fresh_database
 from tests.streaming.conftest import drop_topics, fresh_topics
 from tests.streaming.kills import MOVIEPIPE, land_cmd, land_env, land_once, land_through_kills
 
@@ -32,13 +33,15 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def cluster(pg_settings, topic_settings):
+def cluster(stack, topic_settings):
     result = _cli("up", "spark")
     assert result.returncode == 0, result.stdout + result.stderr
-    settings = pg_settings.model_copy(
-        update={"moviepipe_topic_prefix": topic_settings.moviepipe_topic_prefix}
-    )
-    yield settings
+    # A database of its own: its heartbeats and batch claims must not reach the tests
+    # that read ops.stream_heartbeat / ops.stream_batches of the shared test database.
+    with fresh_database(stack, "mp_cluster") as settings:
+        yield settings.model_copy(
+            update={"moviepipe_topic_prefix": topic_settings.moviepipe_topic_prefix}
+        )
     _cli("down", "spark")
 
 
