@@ -25,9 +25,18 @@
     {%- set subquery -%}
         (select coalesce(max(_built_at), '-infinity'::timestamptz) from {{ this }})
     {%- endset -%}
-    {%- if execute and model.resource_type != 'unit_test' -%}
+    {{- query_literal(subquery, 'timestamptz', execute) }}
+{%- endmacro %}
+
+{#-
+  The value of a one-value `subquery`, read now and written as a `type` literal when
+  `readable` (executing, the tables exist); the subquery itself in a unit test (its
+  tables are fixtures) and otherwise.
+-#}
+{% macro query_literal(subquery, type, readable) -%}
+    {%- if readable and model.resource_type != 'unit_test' -%}
         {%- set latest = run_query('select ' ~ subquery ~ '::text') -%}
-        '{{ latest.columns[0].values()[0] }}'::timestamptz
+        '{{ latest.columns[0].values()[0] }}'::{{ type }}
     {%- else -%}
         {{ subquery }}
     {%- endif -%}

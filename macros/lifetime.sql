@@ -41,6 +41,15 @@
 {%- endmacro %}
 
 {#-
+  The cutoff a run moves the totals to: the days a week before the latest day of
+  silver.user_movie_days are closed (late events after that are rare and re-summed).
+-#}
+{% macro lifetime_next_cutoff() -%}
+    select coalesce(max(event_date) - 7, '-infinity'::date) as closed_before
+    from {{ ref('user_movie_days') }}
+{%- endmacro %}
+
+{#-
   The cutoff of silver.user_movie_totals: the days before it are in the table. Read
   once and written as a literal so the open days are an index range (as
   `built_watermark()`); a unit test's tables are fixtures and a compile before the
@@ -52,12 +61,7 @@
     {%- endset -%}
     {%- set built = execute and model.resource_type != 'unit_test'
         and adapter.get_relation(totals.database, totals.schema, totals.identifier) is not none -%}
-    {%- if built -%}
-        {%- set latest = run_query('select ' ~ subquery ~ '::text') -%}
-        '{{ latest.columns[0].values()[0] }}'::date
-    {%- else -%}
-        {{ subquery }}
-    {%- endif -%}
+    {{- query_literal(subquery, 'date', built) }}
 {%- endmacro %}
 
 {#-

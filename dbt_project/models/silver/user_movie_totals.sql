@@ -11,7 +11,6 @@
         ],
     )
 }}
-{%- set closing_days = 7 -%}
 -- Per user and movie: the sums of silver.user_movie_days over the closed days, those
 -- before closed_before (its latest value: the cutoff, a week before the latest day).
 -- The marts over all history add the open days to it (macros/lifetime.sql). A run
@@ -27,8 +26,7 @@ user_movie_days as not materialized (
 ),
 
 cutoff as (
-    select coalesce(max(event_date) - {{ closing_days }}, '-infinity'::date) as closed_before
-    from user_movie_days
+    {{ lifetime_next_cutoff() }}
 ),
 {%- if is_incremental() %}
 

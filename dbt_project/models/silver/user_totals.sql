@@ -19,8 +19,7 @@
 with
 
 cutoff as (
-    select coalesce(max(event_date) - 7, '-infinity'::date) as closed_before
-    from {{ ref('user_movie_days') }}
+    {{ lifetime_next_cutoff() }}
 ),
 {%- if is_incremental() %}
     {%- set old_cutoff = lifetime_cutoff(this) %}

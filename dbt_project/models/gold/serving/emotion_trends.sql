@@ -4,15 +4,17 @@
         unique_key='trend_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        indexes=[{'columns': ['_built_at']}],
+        indexes=[{'columns': ['_built_at']}, {'columns': ['movie_id']}],
     )
 }}
 -- Comment sentiment per movie and per genre, per UTC day and ISO week (GET /api/emotion_trends).
 -- Incremental by week: a run recomputes every day and week row of the ISO weeks that
 -- hold a comment rebuilt since this table's own last run (silver.comments_scored's
 -- _built_at, an index range), from those weeks' comments only (event_date ranges), and replaces them by
--- trend_key (delete+insert). Comments are never dropped, so no row of those weeks is
+-- trend_key (delete+insert), and every week of a movie whose TMDB payload landed since
+-- (its genre rows). Comments are never dropped, so no row of those weeks is
 -- left behind; the build schema may be a few runs behind, its watermark catches it up.
+-- depends_on: {{ ref('stg_movies') }}
 with
 
 -- not materialized: the incremental run reads it twice, by index and by week
@@ -22,9 +24,21 @@ comments_scored as not materialized (
 {%- if is_incremental() %}
 
     changed_weeks as (
-        select distinct date_trunc('week', event_date)::date as week_start
+        select date_trunc('week', event_date)::date as week_start
         from comments_scored
         where _built_at > {{ built_watermark() }}
+        union
+        -- every week of a movie whose TMDB payload landed since (its genres, its place
+        -- in dim_movie may have changed)
+        select trends.period_start
+        from {{ this }} as trends
+        where
+            trends.scope = 'movie'
+            and trends.granularity = 'week'
+            and trends.movie_id in (
+                select stg_movies.movie_id from {{ ref('stg_movies') }} as stg_movies
+                where stg_movies.ingested_at > {{ built_watermark() }}
+            )
     ),
 {%- endif %}
 
