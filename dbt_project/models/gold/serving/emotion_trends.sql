@@ -48,8 +48,8 @@ week_comments as (
         from changed_weeks
         inner join comments_scored
             on
-                comments_scored.event_date >= changed_weeks.week_start
-                and comments_scored.event_date < changed_weeks.week_start + 7
+                changed_weeks.week_start <= comments_scored.event_date
+                and changed_weeks.week_start + 7 > comments_scored.event_date
     {%- else %}
         from comments_scored
     {%- endif %}
