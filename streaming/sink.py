@@ -229,6 +229,29 @@ def insert_rejected(
     return len(rows)
 
 
+def claim_batch(conn: psycopg.Connection, sink: str, batch_id: int, rows_in: int) -> bool:
+    """Claim ``(sink, batch_id)`` in ``ops.stream_batches``; False if a writer already did.
+
+    Called inside the batch's transaction, so the claim commits with the rows or not at all."""
+    return bool(
+        conn.execute(
+            "insert into ops.stream_batches (sink, batch_id, rows_in, rows_landed, rows_rejected)"
+            " values (%s, %s, %s, 0, 0) on conflict do nothing",
+            (sink, batch_id, rows_in),
+        ).rowcount
+    )
+
+
+def record_batch(
+    conn: psycopg.Connection, sink: str, batch_id: int, landed: int, rejected: int
+) -> None:
+    conn.execute(
+        "update ops.stream_batches set rows_landed = %s, rows_rejected = %s"
+        " where sink = %s and batch_id = %s",
+        (landed, rejected, sink, batch_id),
+    )
+
+
 def write_batch(
     conn: psycopg.Connection,
     valid: pa.Table | pd.DataFrame,
@@ -252,24 +275,13 @@ def write_batch(
         rejected = _stamped(rejected)
         ensure_months(conn, REJECTED_TABLE, months_of(rejected["kafka_timestamp"]), months_ahead)
     with conn.transaction():
-        if sink is not None:
-            # Claim the batch first: a concurrent or replayed writer finds the row and stops.
-            claimed = conn.execute(
-                "insert into ops.stream_batches"
-                " (sink, batch_id, rows_in, rows_landed, rows_rejected)"
-                " values (%s, %s, %s, 0, 0) on conflict do nothing",
-                (sink, batch_id, rows_in),
-            ).rowcount
-            if not claimed:
-                return BatchResult(rows_in, 0, 0, replayed=True)
+        # Claim the batch first: a concurrent or replayed writer finds the row and stops.
+        if sink is not None and not claim_batch(conn, sink, batch_id, rows_in):
+            return BatchResult(rows_in, 0, 0, replayed=True)
         landed = copy_valid(conn, valid, table, run_id, source_flag)
         n_rejected = insert_rejected(conn, rejected, run_id, source_flag)
         if sink is not None:
-            conn.execute(
-                "update ops.stream_batches set rows_landed = %s, rows_rejected = %s"
-                " where sink = %s and batch_id = %s",
-                (landed, n_rejected, sink, batch_id),
-            )
+            record_batch(conn, sink, batch_id, landed, n_rejected)
     return BatchResult(rows_in, landed, n_rejected)
 
 

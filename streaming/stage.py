@@ -193,19 +193,11 @@ def land_staged(
     if stages:
         ensure_months(conn, stages, months_ahead)
     with conn.transaction(), conn.cursor() as cur:
-        claimed = cur.execute(
-            "insert into ops.stream_batches (sink, batch_id, rows_in, rows_landed, rows_rejected)"
-            " values (%s, %s, %s, 0, 0) on conflict do nothing",
-            (sink_key, batch_id, rows_in),
-        ).rowcount
+        claimed = sink.claim_batch(conn, sink_key, batch_id, rows_in)
         result = sink.BatchResult(rows_in, 0, 0, replayed=True)
         if claimed and stages:
             landed, rejected = _move(cur, stages, run_id, source_flag)
-            cur.execute(
-                "update ops.stream_batches set rows_landed = %s, rows_rejected = %s"
-                " where sink = %s and batch_id = %s",
-                (landed, rejected, sink_key, batch_id),
-            )
+            sink.record_batch(conn, sink_key, batch_id, landed, rejected)
             result = sink.BatchResult(rows_in, landed, rejected)
         elif claimed:
             result = sink.BatchResult(rows_in, 0, 0)
