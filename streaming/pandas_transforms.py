@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from moviepipe.events import REJECTED_COLUMNS, check_event
 from moviepipe.rules import Rules
 from streaming.arrow_screen import screen
+from streaming.canonical import canonicalize
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -59,6 +60,31 @@ VALID_SCHEMA = pa.schema(
 )
 
 
+def _screen_any_form(
+    values: list, topics: list[str], clock_us: np.ndarray, rules: Rules, topic_prefix: str
+) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """The screen over the messages as sent, then over the canonical rewrite of the rest
+    (:mod:`streaming.canonical`): another client's formatting costs a parse, not the
+    reference's 24 us a message."""
+    fast_at, fields = screen(values, topics, clock_us, rules, topic_prefix)
+    rest = np.setdiff1d(np.arange(len(values)), fast_at)
+    rewritten = canonicalize([values[i] for i in rest.tolist()], rules)
+    ok = np.flatnonzero([v is not None for v in rewritten])
+    if not len(ok):
+        return fast_at, fields
+    at = rest[ok]
+    docs = [rewritten[i] for i in ok.tolist()]
+    more_at, more = screen(
+        docs, [topics[i] for i in at.tolist()], clock_us[at], rules, topic_prefix
+    )
+    if not len(more_at):
+        return fast_at, fields
+    if not len(fast_at):
+        return at[more_at], more
+    merged = {name: pa.concat_arrays([fields[name], more[name]]) for name in fields}
+    return np.concatenate([fast_at, at[more_at]]), merged
+
+
 def arrow_parse_validate(
     records: pd.DataFrame, rules: Rules, now: datetime | None = None, topic_prefix: str = ""
 ) -> tuple[pa.Table, pd.DataFrame]:
@@ -75,7 +101,7 @@ def arrow_parse_validate(
     clock_us = np.where(micros == nat, int((now - _EPOCH) / timedelta(microseconds=1)), micros)
     values = records["value"].tolist()
     topics = records["topic"].tolist()
-    fast_at, fields = screen(values, topics, clock_us, rules, topic_prefix)
+    fast_at, fields = _screen_any_form(values, topics, clock_us, rules, topic_prefix)
     fast = np.zeros(len(values), dtype=bool)
     fast[fast_at] = True
     # Plain datetimes: comparing with pandas Timestamps row by row is several times slower.
