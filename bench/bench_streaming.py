@@ -229,17 +229,16 @@ def bench_latency(settings, rules, seconds: int, ckpt: Path) -> dict:
             if time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        # A batch's rows carry ingested_at = now() of the batch transaction, which is also
-        # its ops.stream_batches.committed_at; the heartbeat right after the commit gives
-        # the time the rows became visible.
+        # A task's rows carry ingested_at = now() of the task's transaction; the first
+        # heartbeat after it (written once every task of the batch has committed) bounds
+        # the time the rows became visible from above.
         with db.connect(settings, "admin") as conn:
             rows = conn.execute(
                 "select e.event_id::text, extract(epoch from h.beat_at)"
                 " from raw.user_events e"
-                " join ops.stream_batches b on b.committed_at = e.ingested_at"
-                " join ops.stream_heartbeat h on h.batch_id = b.batch_id"
-                "  and h.sink = 'spark.user_events' and h.beat_at >= b.committed_at"
-                "  and h.beat_at >= %s",
+                " cross join lateral (select min(beat_at) as beat_at from ops.stream_heartbeat"
+                "  where sink = 'spark.user_events' and beat_at >= e.ingested_at) h"
+                " where e.ingested_at >= %s and h.beat_at is not null",
                 (t_start,),
             ).fetchall()
         for event_id, visible in rows:

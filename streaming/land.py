@@ -5,14 +5,13 @@ Source, one transform, one sink. Spark's Kafka source reads the four topics
 In each micro-batch, every task runs the contract's one validator on its
 partition through ``mapInArrow``
 (:func:`streaming.transforms.validate_batches`, the pandas fallback's own) and
-COPYs the result into per-batch staging tables (:class:`streaming.stage.StageTask`);
-nothing but a row of counts per task reaches the driver. The driver then
-claims the batch id in ``ops.stream_batches`` and moves the stages into
-raw.user_events and raw.user_events_rejected in one transaction
-(:func:`streaming.stage.land_staged`). Spark replays an unfinished batch with
-the same id and offsets after a crash: the tasks stage it again (replacing
-what they staged before), and the claim makes the move a no-op; the event key
-is unique besides.
+lands the result itself, claimed by the Kafka offset ranges it holds, in a
+transaction of its own (:class:`streaming.land_task.LandTask`); nothing but a
+row of counts per task reaches the driver. The driver then claims the batch id
+in ``ops.stream_batches`` with the tasks' counts
+(:func:`streaming.land_task.finish_batch`). Spark replays an unfinished batch
+with the same id and offsets after a crash: a task that had committed finds its
+claim, the others land their rows; the event key is unique besides.
 
 Usage::
 
@@ -33,7 +32,7 @@ from moviepipe import db, runlog
 from moviepipe.config import Settings
 from moviepipe.rules import Rules
 from moviepipe.services import kafka
-from streaming import sink, stage
+from streaming import land_task, sink
 from streaming.kafka_io import end_offsets
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,6 @@ class BatchWriter:
     _conn: Any = None
     _admin: Any = None
     _sink_key: str | None = None
-    _swept: bool = False
 
     def sink_key(self) -> str:
         # Batch ids restart at 0 with a new checkpoint: key the claim by the query's stable id.
@@ -112,33 +110,23 @@ class BatchWriter:
     def __call__(self, batch_df, batch_id: int) -> None:
         t0 = time.monotonic()
         key = self.sink_key()
-        task = stage.StageTask(
+        task = land_task.LandTask(
             # the loader's libpq settings, made here: executors read no environment
             self.settings.pg_conninfo("loader"),
             self.rules,
             self.settings.moviepipe_topic_prefix,
-            stage.stage_prefix(key, batch_id),
+            key,
+            batch_id,
+            self.run_id,
+            self.settings.tunables.partitions.months_ahead,
         )
         # One task a core, not one per Kafka partition: a task costs more than the few
         # hundred records a partition holds in continuous mode.
         cores = batch_df.sparkSession.sparkContext.defaultParallelism
-        staged = batch_df.coalesce(cores).mapInArrow(task, stage.STAGED_SCHEMA).collect()
+        tasks = batch_df.coalesce(cores).mapInArrow(task, land_task.RESULT_SCHEMA).collect()
         t1 = time.monotonic()
         conn = self.conn()
-        if not self._swept:  # stages a killed run left behind, of batches already landed
-            with conn.transaction(), conn.cursor() as cur:
-                stage.drop_stages(cur, stage.stale_stages(conn, key, below=batch_id))
-            self._swept = True
-        result = stage.land_staged(
-            conn,
-            [r.stage for r in staged],
-            rows_in=sum(r.rows_valid + r.rows_rejected for r in staged),
-            sink_key=key,
-            batch_id=batch_id,
-            run_id=self.run_id,
-            source_flag="spark",
-            months_ahead=self.settings.tunables.partitions.months_ahead,
-        )
+        result = land_task.finish_batch(conn, key, batch_id, rows_in=sum(r.rows_in for r in tasks))
         t2 = time.monotonic()
         sink.heartbeat(conn, SINK, batch_id, result, self.lag())
         t = self.totals
@@ -148,7 +136,7 @@ class BatchWriter:
         t["rejected"] += result.rows_rejected
         t["replayed"] += int(result.replayed)
         log.info(
-            "batch %s: %s (tasks %.2fs, move %.2fs, heartbeat %.2fs)",
+            "batch %s: %s (tasks %.2fs, finish %.2fs, heartbeat %.2fs)",
             batch_id, result.as_dict(), t1 - t0, t2 - t1, time.monotonic() - t2,
         )  # fmt: skip
 

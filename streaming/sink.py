@@ -207,48 +207,91 @@ def _stamped(rejected: pd.DataFrame) -> pd.DataFrame:
     return rejected.assign(kafka_timestamp=stamps.fillna(pd.Timestamp.now(tz="UTC")))
 
 
+def _ensure_rejected_stage(conn: psycopg.Connection) -> None:
+    conn.execute(
+        "create temp table if not exists stage_user_events_rejected on commit delete rows"
+        " as select {} from raw.user_events_rejected with no data".format(
+            ", ".join(REJECTED_COLUMNS)
+        )
+    )
+
+
 def insert_rejected(
     conn: psycopg.Connection, rejected: pd.DataFrame, run_id: str, source_flag: str
 ) -> int:
+    """Dead letters not there yet (idempotent on their coordinates); returns rows inserted.
+
+    COPY into a temporary stage and one ``insert ... on conflict do nothing``: a storm of
+    bad messages costs a set-based statement, not one round trip a row."""
     if rejected.empty:
         return 0
     rejected = _stamped(rejected)
     frame = rejected[list(REJECTED_COLUMNS)].astype(object).where(rejected.notna(), None)
-    rows = [(*r, run_id, source_flag) for r in frame.itertuples(index=False, name=None)]
-    cols = sql.SQL(", ").join(
-        sql.Identifier(c) for c in (*REJECTED_COLUMNS, "run_id", "source_flag")
-    )
-    marks = sql.SQL(", ").join(sql.Placeholder() * (len(REJECTED_COLUMNS) + 2))
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in REJECTED_COLUMNS)
+    _ensure_rejected_stage(conn)
     with conn.cursor() as cur:
-        cur.executemany(
+        with cur.copy(
+            sql.SQL("copy stage_user_events_rejected ({}) from stdin").format(cols)
+        ) as cp:
+            for row in frame.itertuples(index=False, name=None):
+                cp.write_row(row)
+        cur.execute(
             sql.SQL(
-                "insert into raw.user_events_rejected ({}) values ({}) on conflict do nothing"
-            ).format(cols, marks),
-            rows,
+                "insert into raw.user_events_rejected ({cols}, run_id, source_flag)"
+                " select {cols}, %s, %s from stage_user_events_rejected on conflict do nothing"
+            ).format(cols=cols),
+            (run_id, source_flag),
         )
-    return len(rows)
+        inserted = cur.rowcount
+        cur.execute("truncate stage_user_events_rejected")
+    return inserted
 
 
-def claim_batch(conn: psycopg.Connection, sink: str, batch_id: int, rows_in: int) -> bool:
-    """Claim ``(sink, batch_id)`` in ``ops.stream_batches``; False if a writer already did.
+# Where a claim goes: a whole batch (the driver, the fallback), or one Spark task's share
+# of a batch, keyed by the Kafka offset ranges it holds (streaming/land_task.py).
+_CLAIMS = {
+    False: ("ops.stream_batches", "sink, batch_id", "%s, %s"),
+    True: ("ops.stream_batch_tasks", "sink, batch_id, offset_ranges", "%s, %s, %s"),
+}
+
+
+def claim_batch(
+    conn: psycopg.Connection,
+    sink: str,
+    batch_id: int,
+    rows_in: int,
+    offset_ranges: str | None = None,
+) -> bool:
+    """Claim ``(sink, batch_id)`` in ``ops.stream_batches`` (with ``offset_ranges``, a task's
+    share in ``ops.stream_batch_tasks``); False if a writer already did.
 
     Called inside the batch's transaction, so the claim commits with the rows or not at all."""
+    table, key, marks = _CLAIMS[offset_ranges is not None]
+    params = (sink, batch_id) if offset_ranges is None else (sink, batch_id, offset_ranges)
     return bool(
         conn.execute(
-            "insert into ops.stream_batches (sink, batch_id, rows_in, rows_landed, rows_rejected)"
-            " values (%s, %s, %s, 0, 0) on conflict do nothing",
-            (sink, batch_id, rows_in),
+            f"insert into {table} ({key}, rows_in, rows_landed, rows_rejected)"
+            f" values ({marks}, %s, 0, 0) on conflict do nothing",
+            (*params, rows_in),
         ).rowcount
     )
 
 
 def record_batch(
-    conn: psycopg.Connection, sink: str, batch_id: int, landed: int, rejected: int
+    conn: psycopg.Connection,
+    sink: str,
+    batch_id: int,
+    landed: int,
+    rejected: int,
+    offset_ranges: str | None = None,
 ) -> None:
+    table, _, _ = _CLAIMS[offset_ranges is not None]
+    where, params = "sink = %s and batch_id = %s", [sink, batch_id]
+    if offset_ranges is not None:
+        where, params = where + " and offset_ranges = %s", [*params, offset_ranges]
     conn.execute(
-        "update ops.stream_batches set rows_landed = %s, rows_rejected = %s"
-        " where sink = %s and batch_id = %s",
-        (landed, rejected, sink, batch_id),
+        f"update {table} set rows_landed = %s, rows_rejected = %s where {where}",
+        (landed, rejected, *params),
     )
 
 
@@ -263,8 +306,10 @@ def write_batch(
     sink: str | None = None,
     batch_id: int | None = None,
     months_ahead: int = MONTHS_AHEAD,
+    offset_ranges: str | None = None,
 ) -> BatchResult:
-    """Land one batch in one transaction; with ``sink``, a replayed ``batch_id`` is a no-op.
+    """Land one batch in one transaction; with ``sink``, a replayed ``batch_id`` is a no-op
+    (with ``offset_ranges`` too, the claim is a Spark task's: :func:`claim_batch`).
 
     The batch's months (and ``months_ahead`` more) are created first, outside it."""
     valid = to_arrow(valid)
@@ -276,12 +321,12 @@ def write_batch(
         ensure_months(conn, REJECTED_TABLE, months_of(rejected["kafka_timestamp"]), months_ahead)
     with conn.transaction():
         # Claim the batch first: a concurrent or replayed writer finds the row and stops.
-        if sink is not None and not claim_batch(conn, sink, batch_id, rows_in):
+        if sink is not None and not claim_batch(conn, sink, batch_id, rows_in, offset_ranges):
             return BatchResult(rows_in, 0, 0, replayed=True)
         landed = copy_valid(conn, valid, table, run_id, source_flag)
         n_rejected = insert_rejected(conn, rejected, run_id, source_flag)
         if sink is not None:
-            record_batch(conn, sink, batch_id, landed, n_rejected)
+            record_batch(conn, sink, batch_id, landed, n_rejected, offset_ranges)
     return BatchResult(rows_in, landed, n_rejected)
 
 

@@ -91,6 +91,9 @@ def test_spark_master_url_names_the_master_and_its_worker(compose):
     assert port == "7077"  # the master's default port: its command sets none
     assert any(p.endswith(f":{port}") for p in master["ports"])
     assert worker["command"][-1] == url
+    # executors run the project's Python code: the worker is the landing job's image
+    assert worker["image"] == compose["services"]["stream-land"]["image"]
+    assert worker["entrypoint"][0].endswith("/pyspark/bin/spark-class")
 
 
 def test_depends_on_names_exist(compose):

@@ -11,6 +11,7 @@ a re-run then leaves every event landed exactly once.
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import socket
 import uuid
@@ -22,7 +23,6 @@ import pytest
 from moviepipe import db
 from moviepipe.config import Settings
 from moviepipe.services import kafka, postgres
-from moviepipe.services.process import port_open
 from streaming.land import SINK
 from streaming.producer import produce
 from streaming.sources import simulate_events
@@ -34,13 +34,26 @@ pytestmark = [pytest.mark.integration, pytest.mark.spark]
 N = 2400
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_port_pair() -> int:
-    """A port p with p and p + 1 free (Kafka's controller listens on p + 1)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port < 65535 and not port_open("127.0.0.1", port + 1):
+    """An even port p with p and p + 1 free (Kafka's controller listens on p + 1).
+
+    Below Linux's ephemeral range (32768 and up by default): a broker binds seconds after
+    this choice, and a port the kernel hands out to an outgoing connection meanwhile once
+    made the private broker fail to start. Even ports keep two pairs from overlapping.
+    """
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000, 2)
+        if _bindable(port) and _bindable(port + 1):
             return port
     raise RuntimeError("no two free consecutive ports")
 
