@@ -141,7 +141,8 @@ def test_the_migration_converts_tables_holding_rows_and_keeps_every_one(stack, m
                 " ('t', 0, 1, '2025-01-10Z', 'r', 'old', 'spark', now()),"
                 " ('t', 0, 2, null, 'r', 'old', 'spark', '2024-11-02Z')"
             )
-        assert db.bootstrap(settings, name) == ["007_partitions"]
+        # 007 and whatever came after it
+        assert db.bootstrap(settings, name) == [m[0] for m in db.migrations() if m[0] >= "007"]
         assert db.bootstrap(settings, name) == []  # re-running is a no-op
         with db.connect(settings, "loader") as conn:
             for table in ("raw.user_events", "raw.user_events_fallback"):
