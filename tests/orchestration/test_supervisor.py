@@ -8,6 +8,7 @@ from confluent_kafka import Producer
 from moviepipe import db
 from orchestration import supervisor
 from orchestration.supervisor import decide, parse_flag
+from tests.conftest import fresh_database
 
 
 @pytest.mark.parametrize(
@@ -33,11 +34,14 @@ def test_variable_text_is_read_as_a_flag(text, value):
     assert parse_flag(text) is value
 
 
-@pytest.fixture
-def sup_settings(pg_settings, topic_settings):
-    return pg_settings.model_copy(
-        update={"moviepipe_topic_prefix": topic_settings.moviepipe_topic_prefix}
-    )
+@pytest.fixture(scope="module")
+def sup_settings(stack, topic_settings):
+    # A database of its own: the test starts from "Spark never beat", which any landing
+    # test run before it in the session would falsify in the shared test database.
+    with fresh_database(stack, "mp_sup") as settings:
+        yield settings.model_copy(
+            update={"moviepipe_topic_prefix": topic_settings.moviepipe_topic_prefix}
+        )
 
 
 def test_readings_see_the_heartbeat_and_the_backup_lag(sup_settings):
