@@ -67,6 +67,42 @@
 {%- endmacro %}
 
 {#-
+  The rows an incremental run of a user_region model recomputes, as two CTEs, `regions`
+  and `name`: per user with a row of `rows` (a CTE) built since this model's last run,
+  the earliest `start` (an expression over those rows) is the region start, and `name`
+  keeps the user's rows whose `row_start` column is at or after it. With `utc_day` the
+  start is a UTC date (the model's rows are days), compared from its midnight UTC on.
+  A full build keeps every row. The region is what the strategy above deletes.
+-#}
+{% macro user_region_ctes(name, rows, start, row_start, utc_day=false) -%}
+    {%- set bound = "(regions.region_start::timestamp at time zone 'UTC')" if utc_day
+        else 'regions.region_start' -%}
+    {%- if is_incremental() %}
+    regions as (
+        select
+            user_id,
+            min({{ start }}) as region_start
+        from {{ rows }}
+        where _built_at > {{ built_watermark() }}
+        group by user_id
+    ),
+    {%- endif %}
+
+    {{ name }} as (
+        {%- if is_incremental() %}
+            select {{ rows }}.*
+            from {{ rows }}
+            inner join regions
+                on
+                    {{ rows }}.user_id = regions.user_id
+                    and {{ rows }}.{{ row_start }} >= {{ bound }}
+        {%- else %}
+            select * from {{ rows }}
+        {%- endif %}
+    )
+{%- endmacro %}
+
+{#-
   Data tests on a model with `_built_at` check only the rows this run built:
   every row on a full build, the changed rows on an incremental one. The keys stay
   unique across runs through the tables' unique indexes and primary keys. Before,

@@ -20,30 +20,8 @@ with
 sessions as not materialized (
     select * from {{ ref('sessions') }}
 ),
-{%- if is_incremental() %}
 
-    regions as (
-        select
-            user_id,
-            min(session_start_ts) as region_start
-        from sessions
-        where _built_at > {{ built_watermark() }}
-        group by user_id
-    ),
-{%- endif %}
-
-changed as (
-    {%- if is_incremental() %}
-        select sessions.*
-        from sessions
-        inner join regions
-            on
-                sessions.user_id = regions.user_id
-                and sessions.session_start_ts >= regions.region_start
-    {%- else %}
-        select * from sessions
-    {%- endif %}
-),
+{{ user_region_ctes('changed', 'sessions', start='session_start_ts', row_start='session_start_ts') }},
 
 final as (
     select

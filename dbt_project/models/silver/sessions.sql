@@ -25,30 +25,8 @@ with
 user_events as not materialized (
     select * from {{ ref('user_events') }}
 ),
-{%- if is_incremental() %}
 
-    regions as (
-        select
-            user_id,
-            min(session_start_ts) as region_start
-        from user_events
-        where _built_at > {{ built_watermark() }}
-        group by user_id
-    ),
-{%- endif %}
-
-region_events as (
-    {%- if is_incremental() %}
-        select user_events.*
-        from user_events
-        inner join regions
-            on
-                user_events.user_id = regions.user_id
-                and user_events.event_ts >= regions.region_start
-    {%- else %}
-        select * from user_events
-    {%- endif %}
-),
+{{ user_region_ctes('region_events', 'user_events', start='session_start_ts', row_start='event_ts') }},
 
 final as (
     select

@@ -22,30 +22,9 @@ with
 user_events as not materialized (
     select * from {{ ref('user_events') }}
 ),
-{%- if is_incremental() %}
 
-    regions as (
-        select
-            user_id,
-            min((event_ts at time zone 'UTC')::date) as region_start
-        from user_events
-        where _built_at > {{ built_watermark() }}
-        group by user_id
-    ),
-{%- endif %}
-
-region_events as (
-    {%- if is_incremental() %}
-        select user_events.*
-        from user_events
-        inner join regions
-            on
-                user_events.user_id = regions.user_id
-                and user_events.event_ts >= (regions.region_start::timestamp at time zone 'UTC')
-    {%- else %}
-        select * from user_events
-    {%- endif %}
-),
+{{ user_region_ctes('region_events', 'user_events', start="(event_ts at time zone 'UTC')::date",
+    row_start='event_ts', utc_day=true) }},
 
 final as (
     select
