@@ -41,12 +41,30 @@
 {%- endmacro %}
 
 {#-
-  The cutoff a run moves the totals to: the days a week before the latest day of
-  silver.user_movie_days are closed (late events after that are rare and re-summed).
+  The config of the lifetime totals models (silver.user_movie_totals, silver.user_totals):
+  a run replaces the affected users' rows (delete+insert on user_id); `indexes` are the
+  model's own, the `_built_at` index (data tests, downstream watermarks) is added.
 -#}
-{% macro lifetime_next_cutoff() -%}
-    select coalesce(max(event_date) - 7, '-infinity'::date) as closed_before
-    from {{ ref('user_movie_days') }}
+{% macro lifetime_config(indexes) -%}
+    {{- config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='user_id',
+        on_schema_change='append_new_columns',
+        indexes=indexes + [{'columns': ['_built_at']}],
+    ) -}}
+{%- endmacro %}
+
+{#-
+  The cutoff a run moves the totals to: the days a week before the latest day of
+  silver.user_movie_days are closed (late events after that are rare and re-summed), as
+  the CTE `cutoff` of both totals models.
+-#}
+{% macro lifetime_cutoff_cte() -%}
+    cutoff as (
+        select coalesce(max(event_date) - 7, '-infinity'::date) as closed_before
+        from {{ ref('user_movie_days') }}
+    )
 {%- endmacro %}
 
 {#-

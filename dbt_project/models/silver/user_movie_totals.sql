@@ -1,16 +1,7 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='user_id',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['user_id']},
-            {'columns': ['closed_before']},
-            {'columns': ['_built_at']},
-        ],
-    )
-}}
+{{ lifetime_config(indexes=[
+    {'columns': ['user_id']},
+    {'columns': ['closed_before']},
+]) }}
 -- Per user and movie: the sums of silver.user_movie_days over the closed days, those
 -- before closed_before (its latest value: the cutoff, a week before the latest day).
 -- The marts over all history add the open days to it (macros/lifetime.sql). A run
@@ -25,9 +16,7 @@ user_movie_days as not materialized (
     select * from {{ ref('user_movie_days') }}
 ),
 
-cutoff as (
-    {{ lifetime_next_cutoff() }}
-),
+{{ lifetime_cutoff_cte() }},
 {%- if is_incremental() %}
 
     reopened as (

@@ -1,15 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='user_id',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['user_id'], 'unique': true},
-            {'columns': ['_built_at']},
-        ],
-    )
-}}
+{{ lifetime_config(indexes=[{'columns': ['user_id'], 'unique': true}]) }}
 -- Per user: the sums of silver.sessions (by start day) and silver.comments_scored over
 -- the closed days, those before closed_before (its latest value: the cutoff of
 -- user_movie_totals, a week before the latest day). user_stats and user_stats_overall
@@ -18,9 +7,7 @@
 -- this table's last run (a late event, a late score); delete+insert on user_id.
 with
 
-cutoff as (
-    {{ lifetime_next_cutoff() }}
-),
+{{ lifetime_cutoff_cte() }},
 {%- if is_incremental() %}
     {%- set old_cutoff = lifetime_cutoff(this) %}
 
