@@ -17,6 +17,7 @@ help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
 setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/kafka-jars $(STAMPS)/spark-jars $(LOCAL)/bin/ferretdb $(LOCAL)/bin/compose-check  ## venv, packages, jars, binaries (fast when nothing changed)
+	@$(BIN)/python -m moviepipe.spark_archive
 
 $(STAMPS)/system: scripts/install-system.sh
 	@mkdir -p $(STAMPS)

@@ -24,8 +24,15 @@ def discover() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        print("\nbenchmarks:", ", ".join(discover()), "; opt-in:", ", ".join(sorted(OPT_IN)))
+        return 0
     split = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
     options = argv[split:]
+    if options and not split:
+        print("options go to a named benchmark: python -m bench NAME [OPTIONS]", file=sys.stderr)
+        return 2
     names = argv[:split] or discover()
     failed = []
     for name in names:

@@ -17,8 +17,10 @@ Usage::
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,9 +124,42 @@ def on_this_machine(master: str) -> bool:
     return master.startswith("local") or host in ("127.0.0.1", "localhost")
 
 
+def class_archive_path(settings: Settings, jars: list[Path]) -> Path:
+    """The driver's class-data archive (``moviepipe.spark_archive``), named by what it fits.
+
+    A JVM maps an archive only for the exact JVM and classpath it was written by; the name
+    changes with the java binary, pyspark and the jars, so a changed one is rebuilt, not tried.
+    """
+    import pyspark
+
+    java_home = os.environ.get("JAVA_HOME")
+    java = Path(java_home, "bin", "java") if java_home else Path(shutil.which("java") or "java")
+    java = java.resolve()
+    parts = [str(java), str(java.stat().st_mtime_ns) if java.exists() else "", pyspark.__version__]
+    parts += [f"{j.name}:{j.stat().st_size}" for j in jars]
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    return settings.home / "spark" / "cds" / f"driver-{key}.jsa"
+
+
+def class_archive_options(settings: Settings, jars: list[Path]) -> list[str]:
+    """Map the class archive if `make setup` built it (the JVM ignores one it cannot use)."""
+    archive = class_archive_path(settings, jars)
+    if not archive.exists():
+        return []
+    # Off: a JVM that cannot map the archive says so on stdout, and then just loads classes.
+    return [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
+
+
 def spark_conf(
-    settings: Settings, app_name: str, jars: list[Path], extra: dict[str, Any] | None = None
+    settings: Settings,
+    app_name: str,
+    jars: list[Path],
+    extra: dict[str, Any] | None = None,
+    archive_options: list[str] | None = None,
 ) -> dict[str, str]:
+    """``archive_options``: the class-archive JVM options; by default, map the built one."""
+    if archive_options is None:
+        archive_options = class_archive_options(settings, jars)
     conf: dict[str, Any] = {
         "spark.app.name": app_name,
         "spark.master": settings.spark_master,
@@ -142,6 +177,7 @@ def spark_conf(
                 f"-Dderby.system.home={settings.home / 'spark'}",
                 f"-Dlog4j2.configurationFile={log_config_path(settings).as_uri()}",
                 f"-D{LOG_FILE_PROPERTY}={spark_log_path(settings, app_name)}",
+                *archive_options,
             ]
         ),
     }
@@ -162,7 +198,10 @@ def spark_conf(
 
 
 def build_spark_session(
-    settings: Settings, app_name: str = "moviepipe", extra: dict[str, Any] | None = None
+    settings: Settings,
+    app_name: str = "moviepipe",
+    extra: dict[str, Any] | None = None,
+    archive_options: list[str] | None = None,
 ) -> SparkSession:
     from pyspark.sql import SparkSession
 
@@ -176,7 +215,7 @@ def build_spark_session(
         # Keep the driver on loopback: the machine's other interfaces may not route.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder
-    for key, value in spark_conf(settings, app_name, jars, extra).items():
+    for key, value in spark_conf(settings, app_name, jars, extra, archive_options).items():
         builder = builder.config(key, value)
     # No setLogLevel: the configuration above sets the levels, and a level set here would
     # also cut the file's INFO lines.
