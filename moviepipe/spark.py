@@ -130,12 +130,12 @@ def class_archive_path(settings: Settings, jars: list[Path]) -> Path:
     A JVM maps an archive only for the exact JVM and classpath it was written by; the name
     changes with the java binary, pyspark and the jars, so a changed one is rebuilt, not tried.
     """
-    import pyspark
+    from importlib.metadata import version  # not `import pyspark`: `make setup` asks this
 
     java_home = os.environ.get("JAVA_HOME")
     java = Path(java_home, "bin", "java") if java_home else Path(shutil.which("java") or "java")
     java = java.resolve()
-    parts = [str(java), str(java.stat().st_mtime_ns) if java.exists() else "", pyspark.__version__]
+    parts = [str(java), str(java.stat().st_mtime_ns) if java.exists() else "", version("pyspark")]
     parts += [f"{j.name}:{j.stat().st_size}" for j in jars]
     key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
     return settings.home / "spark" / "cds" / f"driver-{key}.jsa"
